@@ -1,0 +1,44 @@
+import type { ErrorRequestHandler, Request } from 'express';
+import type { Logger } from 'pino';
+import { AppError, InvalidInput, TooLarge } from '../errors.js';
+import { t } from './i18n.js';
+import type { Views } from './views.js';
+
+/** Errors that body parsers and Node raise, as our own classes. */
+function normalize(err: unknown): AppError | null {
+  if (err instanceof AppError) return err;
+  const e = err as { type?: string; status?: number; code?: string };
+  if (e?.type === 'entity.parse.failed') return new InvalidInput('invalid_json');
+  if (e?.type === 'entity.too.large') return new TooLarge('body_too_large');
+  if (e?.type === 'encoding.unsupported' || e?.type === 'charset.unsupported') return new InvalidInput('unsupported_encoding');
+  if (e?.status === 400 && e?.type) return new InvalidInput('bad_request');
+  return null;
+}
+
+export const isApiRequest = (req: Request) => req.originalUrl.startsWith('/api/');
+
+/** The one place that turns errors into responses: JSON for the API and git, a page for the UI. */
+export function errorHandler(logger: Logger, views: Views): ErrorRequestHandler {
+  return (err, req, res, _next) => {
+    const known = normalize(err);
+    if (!known) logger.error({ err, reqId: req.id, url: req.originalUrl }, 'unhandled error');
+    const status = known?.status ?? 500;
+    const code = known?.code ?? 'internal_error';
+    const message = t(req.lang, known?.messageKey ?? 'errors.internal_error', known?.params ?? {});
+    const fields = known?.fields
+      ? Object.fromEntries(Object.entries(known.fields).map(([k, v]) => [k, t(req.lang, v.key, v.params ?? {})]))
+      : undefined;
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    if (status === 401 && !res.getHeader('WWW-Authenticate')) {
+      res.setHeader('WWW-Authenticate', req.originalUrl.startsWith('/git/') ? 'Basic realm="qoima"' : 'Bearer realm="qoima"');
+    }
+    if (isApiRequest(req) || req.originalUrl.startsWith('/git/') || !req.accepts('html')) {
+      res.status(status).json({ error: { code, message, ...(fields ? { fields } : {}) } });
+      return;
+    }
+    views.render(req, res, 'error', { status, code, message, fields }, status);
+  };
+}

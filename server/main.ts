@@ -1,0 +1,42 @@
+import { createServer, type Server } from 'node:http';
+import type { Config } from './config.js';
+import { createApp, type App } from './app.js';
+
+export interface Running {
+  app: App;
+  server: Server;
+  url: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Listens and wires the process: timeouts that let multi-gigabyte uploads and long pushes finish
+ * (Node's default requestTimeout of 5 minutes would cut them), and a graceful stop on SIGTERM.
+ */
+export async function serve(config: Config, opts: Parameters<typeof createApp>[1] = {}): Promise<Running> {
+  const app = await createApp(config, opts);
+  const server = createServer(app.app);
+  server.requestTimeout = config.requestTimeoutMs; // 0: no overall limit on a request
+  server.headersTimeout = 60_000; // but the headers must arrive within a minute (slow-loris)
+  server.keepAliveTimeout = 65_000;
+  server.timeout = 0;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, resolve);
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+        // Requests still running after 30 s are cut; their temp files are cleaned by their own handlers.
+        setTimeout(() => server.closeAllConnections(), 30_000).unref();
+      });
+      await app.close();
+    })());
+  return { app, server, url, stop };
+}
