@@ -57,7 +57,7 @@ export function buildRoutes(deps: AppDeps, http: { metrics: Metrics; csrf: Csrf;
   ui.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
-  ui.get('/metrics', session, requireRole(...OPERATOR), async (_req, res) => {
+  ui.get('/metrics', session, auth, requireRole(...OPERATOR), async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
   ui.use(session);
