@@ -18,5 +18,10 @@ export default tseslint.config(
       'no-restricted-imports': ['error', { paths: ['express', 'knex'] }],
     },
   },
+  {
+    // Small progressive-enhancement scripts served to the browser.
+    files: ['templates/static/**/*.js'],
+    languageOptions: { globals: { document: 'readonly', window: 'readonly', navigator: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', fetch: 'readonly', XMLHttpRequest: 'readonly', FormData: 'readonly', console: 'readonly', URL: 'readonly' } },
+  },
   { files: ['bin/**/*.js'], languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } } },
 );

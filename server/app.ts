@@ -16,8 +16,10 @@ import { createMetrics, type Metrics } from './http/metrics.js';
 import { createViews } from './http/views.js';
 import { templatesDir } from './paths.js';
 import { buildRoutes } from './routes.js';
+import { isRawUpload } from './uploads/routes.js';
 import type { RecordedRoute } from './http/api-router.js';
 import { migrate, openDb } from '../storage/db.js';
+import { LocalBlobStore } from '../storage/blobs.js';
 
 export interface App {
   app: Express;
@@ -40,7 +42,8 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const logger = opts.logger ?? pino({ level: config.logLevel });
   const db = openDb({ databaseUrl: config.databaseUrl, schema: config.dbSchema, sqliteFile: join(config.dataDir, 'qoima.sqlite') });
   await migrate(db);
-  const deps: AppDeps = { db, clock: opts.clock ?? (() => new Date()), config, logger };
+  const blobs = new LocalBlobStore(join(config.dataDir, 'blobs'));
+  const deps: AppDeps = { db, clock: opts.clock ?? (() => new Date()), config, logger, blobs };
   const boot = await bootstrap(deps, config.adminPassword);
   if (boot.password) opts.onBootstrap?.(boot.password);
 
@@ -92,7 +95,9 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
 
   const table = buildRoutes(deps, { metrics, csrf, views });
   app.use(table.git);
-  app.use('/api/v1', express.json({ limit: config.maxJsonBytes, strict: true }), table.api.router);
+  const json = express.json({ limit: config.maxJsonBytes, strict: true });
+  // Uploads stream their raw body into storage: whatever their Content-Type, no parser reads them.
+  app.use('/api/v1', (req, res, next) => (isRawUpload(req) ? next() : json(req, res, next)), table.api.router);
   app.use(express.urlencoded({ extended: false, limit: config.maxJsonBytes, parameterLimit: 2000 }), table.ui);
   app.use((_req, _res, next) => next(new NotFound()));
   app.use(errorHandler(logger, views));

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 
 /**
@@ -29,6 +30,9 @@ const EnvSchema = z.object({
   QOIMA_LOGIN_ATTEMPTS: z.coerce.number().int().min(1).max(1000).default(5),
   QOIMA_MAX_JSON_BYTES: z.coerce.number().int().min(1024).default(256 * 1024),
   QOIMA_REQUEST_TIMEOUT_S: z.coerce.number().int().min(0).default(0),
+  QOIMA_MAX_BLOB_MB: z.coerce.number().int().min(1).max(1_000_000).default(50),
+  QOIMA_GIT_MAX_UPLOADS: z.coerce.number().int().min(1).max(1000).optional(),
+  QOIMA_MAX_OBJECT_MB: z.coerce.number().int().min(1).max(100_000_000).default(50 * 1024),
 });
 
 export interface Config {
@@ -49,6 +53,12 @@ export interface Config {
   readonly maxJsonBytes: number;
   /** 0 = no overall request timeout: multi-gigabyte uploads and long pushes must not be cut. */
   readonly requestTimeoutMs: number;
+  /** Largest blob a push may carry outside Git LFS (bytes; QOIMA_MAX_BLOB_MB, default 50 MB). */
+  readonly maxBlobBytes: number;
+  /** git upload-pack processes (clones, fetches) served at once; more wait (default: CPUs, at least 2). */
+  readonly gitMaxUploads: number;
+  /** Largest single Git LFS object or uploaded file (bytes; QOIMA_MAX_OBJECT_MB, default 50 GiB). */
+  readonly maxObjectBytes: number;
 }
 
 export class ConfigError extends Error {}
@@ -77,6 +87,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     loginAttempts: e.QOIMA_LOGIN_ATTEMPTS,
     maxJsonBytes: e.QOIMA_MAX_JSON_BYTES,
     requestTimeoutMs: e.QOIMA_REQUEST_TIMEOUT_S * 1000,
+    maxBlobBytes: e.QOIMA_MAX_BLOB_MB * 1024 * 1024,
+    gitMaxUploads: e.QOIMA_GIT_MAX_UPLOADS ?? Math.max(2, availableParallelism()),
+    maxObjectBytes: e.QOIMA_MAX_OBJECT_MB * 1024 * 1024,
     ...overrides,
   };
   return Object.freeze({ ...config, dataDir, secret: config.secret || persistentSecret(dataDir) });

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import type { Db } from '../storage/db.js';
+import type { BlobStore } from '../storage/blobs.js';
 
 /** What every service function is handed: no container, no globals (style.md, after Verdaccio). */
 export interface ServiceDeps {
@@ -11,6 +12,8 @@ export interface ServiceDeps {
 
 export interface AppDeps extends ServiceDeps {
   readonly config: Config;
+  /** The content-addressed store of large files (LFS objects, uploads). */
+  readonly blobs: BlobStore;
   readonly logger: Logger;
 }
 

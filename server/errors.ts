@@ -61,3 +61,15 @@ export class TooManyRequests extends AppError {
     super(429, code, params);
   }
 }
+/** The disk is full: nothing was stored (507, RFC 4918). */
+export class InsufficientStorage extends AppError {
+  constructor(code = 'insufficient_storage', params: MessageParams = {}) {
+    super(507, code, params);
+  }
+}
+/** Well-formed but wrong content: a hash or size that does not match (Git LFS uses 422). */
+export class Unprocessable extends AppError {
+  constructor(code = 'unprocessable', params: MessageParams = {}) {
+    super(422, code, params);
+  }
+}

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { z } from 'zod';
 import { recordAudit } from '../audit/service.js';
 import type { Actor, ServiceDeps } from '../deps.js';
-import { Conflict, InvalidInput, NotFound, Unauthenticated } from '../errors.js';
+import { Conflict, InvalidInput, InvalidState, NotFound, Unauthenticated } from '../errors.js';
 import { parseInput } from '../util/validate.js';
 import * as q from './queries.js';
 import { ROLE_ORG_KIND, type OrgKind, type Role, type Scope } from './roles.js';
@@ -128,6 +128,14 @@ export async function listUsers(deps: ServiceDeps, orgId?: number): Promise<User
   return (await q.listUsersOf(deps.db, orgId)).map((r) => toUser(r, { id: r.org_id, bin: r.org_bin, name_ru: r.org_name_ru }));
 }
 
+/** One user by id (operator admin pages); NotFound when there is none. */
+export async function getUser(deps: ServiceDeps, userId: number): Promise<User> {
+  const row = await q.userById(deps.db, userId);
+  const org = row ? await q.orgById(deps.db, row.org_id) : undefined;
+  if (!row || !org) throw new NotFound('user_not_found', { login: String(userId) });
+  return toUser(row, org);
+}
+
 export async function setPassword(deps: ServiceDeps, actor: Actor, login: string, password: string): Promise<void> {
   const weakness = passwordWeakness(password, login);
   if (weakness) throw new InvalidInput('validation_failed', {}, { password: { key: weakness } });
@@ -152,6 +160,8 @@ export async function setUserDisabled(deps: ServiceDeps, actor: Actor, userId: n
   await deps.db.transaction(async (trx) => {
     const user = await q.userById(trx, userId);
     if (!user) throw new NotFound('user_not_found', { login: String(userId) });
+    // An admin who disables themself locks the door from inside; another admin must do it.
+    if (disabled && actor.userId === userId) throw new InvalidState('cannot_disable_self');
     await q.updateUser(trx, userId, { disabled_at: disabled ? deps.clock().toISOString() : null });
     if (disabled) await trx('sessions').where({ user_id: userId }).delete();
     await recordAudit(trx, deps.clock, actor, { action: disabled ? 'user.disabled' : 'user.enabled', subjectType: 'user', subjectId: userId });
@@ -300,4 +310,18 @@ export async function bootstrap(deps: ServiceDeps, adminPassword: string | undef
   const password = adminPassword ?? randomBytes(12).toString('base64url');
   await createUser(deps, system, { organization: OPERATOR_ORG.bin, login: 'admin', fullName: 'Administrator', role: 'operator_admin', password });
   return { created: true, password: adminPassword ? null : password };
+}
+
+/**
+ * The principal of a token by its id (Git LFS action hrefs carry the id, signed): refused at once
+ * when the token has been revoked or has expired since the batch request.
+ */
+export async function authenticateTokenId(deps: ServiceDeps, tokenId: number): Promise<Principal> {
+  const row = await q.tokenById(deps.db, tokenId);
+  if (!row) throw new Unauthenticated('token_invalid');
+  if (row.revoked_at) throw new Unauthenticated('token_revoked');
+  if (row.expires_at && row.expires_at <= deps.clock().toISOString()) throw new Unauthenticated('token_expired');
+  const principal = await principalFor(deps, Number(row.user_id), 'token', row.scopes.split(' ') as Scope[], Number(row.id));
+  if (!principal) throw new Unauthenticated('token_invalid');
+  return principal;
 }

@@ -35,6 +35,12 @@ export function errorHandler(logger: Logger, views: Views): ErrorRequestHandler 
     if (status === 401 && !res.getHeader('WWW-Authenticate')) {
       res.setHeader('WWW-Authenticate', req.originalUrl.startsWith('/git/') ? 'Basic realm="qoima"' : 'Bearer realm="qoima"');
     }
+    if (req.originalUrl.includes('/info/lfs/')) {
+      // Git LFS clients read a top-level `message` (Batch API spec); the `error` object is ours.
+      if (status === 401) res.setHeader('LFS-Authenticate', 'Basic realm="qoima"');
+      res.status(status).type('application/vnd.git-lfs+json').send(JSON.stringify({ message, request_id: req.id, error: { code, message } }));
+      return;
+    }
     if (isApiRequest(req) || req.originalUrl.startsWith('/git/') || !req.accepts('html')) {
       res.status(status).json({ error: { code, message, ...(fields ? { fields } : {}) } });
       return;

@@ -1,0 +1,137 @@
+import { realpathSync } from 'node:fs';
+import { join, sep } from 'node:path';
+import { gitEnv } from './env.js';
+import { runGit, spawnGit } from './run.js';
+
+/**
+ * What the push policy needs to know about a push still in quarantine (git-receive-pack(1),
+ * "Quarantine environment"): the pushed objects sit in `objects/incoming-*` until pre-receive says
+ * yes. Reading only that folder (GIT_OBJECT_DIRECTORY = quarantine, no alternates) lists exactly the
+ * pushed objects, whatever their number, without walking history.
+ */
+export const ZERO_OID = /^0{40}$/;
+
+export interface PushedObjects {
+  /** Blobs larger than the limit: id and size (path found afterwards, for the message). */
+  largeBlobs: { oid: string; size: number; path: string | null }[];
+  /** Tree entries whose name git must never check out (`.git` in any spelling, `.`, `..`). */
+  badNames: { tree: string; name: string }[];
+}
+
+/** The quarantine folder of a pre-receive, checked to be inside this repository's object store. */
+export function quarantineOf(repo: string, quarantine: string | null): string | null {
+  if (!quarantine) return null;
+  try {
+    const real = realpathSync(quarantine);
+    const objects = realpathSync(join(repo, 'objects'));
+    return real.startsWith(objects + sep) ? real : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The environment to read the repository with the pushed objects visible (pre-receive time). */
+export function quarantineEnv(dataDir: string, repo: string, quarantine: string): NodeJS.ProcessEnv {
+  return gitEnv(dataDir, { GIT_DIR: repo, GIT_OBJECT_DIRECTORY: quarantine, GIT_ALTERNATE_OBJECT_DIRECTORIES: join(repo, 'objects'), GIT_QUARANTINE_PATH: quarantine });
+}
+
+export async function scanPushedObjects(dataDir: string, repo: string, quarantine: string, maxBlobBytes: number, newTips: string[]): Promise<PushedObjects> {
+  // Only the quarantine: no alternates, so `--batch-all-objects` sees just what was pushed.
+  const onlyPushed = gitEnv(dataDir, { GIT_DIR: repo, GIT_OBJECT_DIRECTORY: quarantine });
+  const listing = await runGit(['cat-file', '--batch-all-objects', '--unordered', '--batch-check=%(objectname) %(objecttype) %(objectsize)'], { env: onlyPushed });
+  const largeBlobs: PushedObjects['largeBlobs'] = [];
+  const trees: string[] = [];
+  for (const line of listing.stdout.toString('latin1').split('\n')) {
+    const [oid, type, size] = line.split(' ');
+    if (type === 'blob' && Number(size) > maxBlobBytes) largeBlobs.push({ oid, size: Number(size), path: null });
+    else if (type === 'tree') trees.push(oid);
+  }
+  const badNames = trees.length ? await badTreeNames(onlyPushed, trees) : [];
+  if (largeBlobs.length && newTips.length) await namePaths(quarantineEnv(dataDir, repo, quarantine), largeBlobs, newTips);
+  return { largeBlobs, badNames };
+}
+
+/** Unicode characters HFS+ ignores in names (fsck.c does the same): `.g\u200cit` is `.git` there. */
+const IGNORABLE = /[\u200c-\u200f\u202a-\u202e\u206a-\u206f\ufeff]/g;
+
+/** A tree entry name that could make a checkout write into `.git` or outside its folder. */
+export function isDangerousName(name: string): boolean {
+  if (name === '' || name === '.' || name === '..') return true;
+  const folded = name.replace(IGNORABLE, '').toLowerCase().replace(/[ .]+$/, '');
+  return folded === '.git' || folded === 'git~1';
+}
+
+/** Reads trees with one `cat-file --batch` and parses their entries as they stream (bounded memory). */
+function badTreeNames(env: NodeJS.ProcessEnv, trees: string[]): Promise<PushedObjects['badNames']> {
+  return new Promise((resolve, reject) => {
+    const child = spawnGit(['cat-file', '--batch'], env);
+    const bad: PushedObjects['badNames'] = [];
+    let buffer: Buffer = Buffer.alloc(0);
+    let current: { oid: string; size: number } | null = null;
+    child.stdout.on('data', (chunk: Buffer) => {
+      buffer = buffer.length ? Buffer.concat([buffer, chunk]) : chunk;
+      for (;;) {
+        if (!current) {
+          const nl = buffer.indexOf(10);
+          if (nl < 0) return;
+          const [oid, type, size] = buffer.subarray(0, nl).toString('latin1').split(' ');
+          buffer = buffer.subarray(nl + 1);
+          if (type !== 'tree') continue; // "<oid> missing": nothing follows
+          current = { oid, size: Number(size) };
+        }
+        if (buffer.length < current.size + 1) return;
+        for (const name of treeEntryNames(buffer.subarray(0, current.size))) {
+          if (isDangerousName(name)) bad.push({ tree: current.oid, name });
+        }
+        buffer = buffer.subarray(current.size + 1);
+        current = null;
+      }
+    });
+    child.stderr.resume();
+    child.stdin.on('error', () => undefined);
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve(bad) : reject(new Error(`git cat-file --batch exited ${code}`))));
+    child.stdin.end(trees.join('\n') + '\n');
+  });
+}
+
+/** Entry names of a raw tree object: `<mode> <name>\0<20-byte id>` repeated. */
+function* treeEntryNames(raw: Buffer): Generator<string> {
+  let i = 0;
+  while (i < raw.length) {
+    const space = raw.indexOf(32, i);
+    const nul = raw.indexOf(0, space + 1);
+    if (space < 0 || nul < 0) return;
+    yield raw.subarray(space + 1, nul).toString('utf8');
+    i = nul + 21;
+  }
+}
+
+/** Finds a path for each large blob among the newly pushed history (for a helpful message). */
+async function namePaths(env: NodeJS.ProcessEnv, blobs: PushedObjects['largeBlobs'], tips: string[]): Promise<void> {
+  const wanted = new Map(blobs.map((b) => [b.oid, b]));
+  const res = await runGit(['rev-list', '--objects', '--stdin', '--not', '--all'], { env, input: tips.join('\n') + '\n', maxStdout: 256 * 1024 * 1024 });
+  for (const line of res.stdout.toString('utf8').split('\n')) {
+    const blob = wanted.get(line.slice(0, 40));
+    if (blob && !blob.path && line.length > 41) blob.path = line.slice(41);
+  }
+}
+
+/** Is `ancestor` an ancestor of `descendant` (a fast-forward)? */
+export async function isAncestor(env: NodeJS.ProcessEnv, ancestor: string, descendant: string): Promise<boolean> {
+  const res = await runGit(['merge-base', '--is-ancestor', ancestor, descendant], { env, okCodes: [1] });
+  return res.code === 0;
+}
+
+/** The current value of each of these refs (absent refs are left out). */
+export async function currentRefs(env: NodeJS.ProcessEnv, refs: string[]): Promise<Map<string, string>> {
+  const res = await runGit(['for-each-ref', '--format=%(objectname) %(refname)', '--', ...refs], { env });
+  const wanted = new Set(refs);
+  const out = new Map<string, string>();
+  for (const line of res.stdout.toString('utf8').split('\n')) {
+    const space = line.indexOf(' ');
+    const ref = line.slice(space + 1);
+    if (space > 0 && wanted.has(ref)) out.set(ref, line.slice(0, space));
+  }
+  return out;
+}

@@ -1,0 +1,76 @@
+import type { Request, Response } from 'express';
+import type { AppDeps } from '../deps.js';
+import { principalOf } from '../http/context.js';
+import type { Views } from '../http/views.js';
+import { findSystemFor } from '../systems/queries.js';
+import { parseInput } from '../util/validate.js';
+import { CLOSED_STATUSES } from './push-policy.js';
+import { readableWithRepository } from './queries.js';
+import * as read from './read.js';
+import { BrowseQuery } from './schemas.js';
+import { WITH_REPOSITORY } from './service.js';
+
+const code = (req: Request) => String(req.params.code);
+
+/** The repository browser (issue 4 §6): HTTP only — parse, look up (scoped), read, render. */
+export function repositoryPages(deps: AppDeps, views: Views) {
+  const base = (req: Request) => deps.config.publicUrl ?? `${req.protocol}://${req.get('host')}`;
+
+  async function open(req: Request) {
+    const query = parseInput(BrowseQuery, req.query);
+    const repo = await read.openRepository(deps, principalOf(req), code(req));
+    const refs = await read.refsOf(deps, repo);
+    const at = await read.commitFor(deps, repo, query.ref, refs.head);
+    return { query, repo, refs, at };
+  }
+
+  return {
+    async list(req: Request, res: Response) {
+      const systems = await readableWithRepository(deps.db, principalOf(req), WITH_REPOSITORY);
+      views.render(req, res, 'repositories/list', { systems });
+    },
+
+    async show(req: Request, res: Response) {
+      const { query, repo, refs, at } = await open(req);
+      const tree = at ? await read.treeOf(deps, repo, at.commit, query.path) : [];
+      const recent = at && !query.path ? (await read.logOf(deps, repo, at.commit, 1, 10)).items : [];
+      const writable = !CLOSED_STATUSES.includes(repo.system.status) && (await findSystemFor(deps.db, principalOf(req), repo.system.code, 'write')) !== undefined;
+      views.render(req, res, 'repositories/show', {
+        system: repo.system, refs, at, path: query.path, tree, recent, writable,
+        cloneUrl: read.cloneUrl(base(req), repo.system.code), scripts: ['copy.js'],
+      });
+    },
+
+    async commits(req: Request, res: Response) {
+      const { query, repo, refs, at } = await open(req);
+      const log = at ? await read.logOf(deps, repo, at.commit, query.page) : { items: [], more: false };
+      views.render(req, res, 'repositories/commits', { system: repo.system, refs, at, log, page: query.page });
+    },
+
+    async blob(req: Request, res: Response) {
+      const { query, repo, refs, at } = await open(req);
+      if (!at) return views.render(req, res, 'error', { status: 404, code: 'not_found', message: '' }, 404);
+      const file = await read.fileOf(deps, repo, at.commit, query.path);
+      views.render(req, res, 'repositories/blob', { system: repo.system, refs, at, file });
+    },
+
+    /** The file's bytes as stored in git (for an LFS file: its pointer), as a download. */
+    async raw(req: Request, res: Response) {
+      const { query, repo, at } = await open(req);
+      if (!at) return res.status(404).end();
+      const file = await read.rawOf(deps, repo, at.commit, query.path);
+      const name = query.path.slice(query.path.lastIndexOf('/') + 1);
+      res.writeHead(200, {
+        'Content-Type': 'application/octet-stream',
+        'Content-Length': String(file.entry.size),
+        'Content-Disposition': `attachment; filename*=UTF-8''${encodeURIComponent(name)}`,
+        'X-Content-Type-Options': 'nosniff',
+        'Cache-Control': 'private, no-cache',
+      });
+      res.on('close', () => {
+        if (!res.writableFinished) file.stop();
+      });
+      file.stream.pipe(res);
+    },
+  };
+}

@@ -1,0 +1,94 @@
+import type { Principal } from '../accounts/service.js';
+import { isOperatorRole } from '../accounts/roles.js';
+import type { Actor, AppDeps } from '../deps.js';
+import type { HookAnswer, HookHandler, HookRequest } from '../git/hooks.js';
+import { currentRefs, isAncestor, quarantineEnv, quarantineOf, scanPushedObjects } from '../git/inspect.js';
+import { scheduleMaintenance } from '../git/maintenance.js';
+import { gitEnv } from '../git/env.js';
+import { t, type Lang } from '../http/i18n.js';
+import { acquireRepoLock } from '../../storage/repos.js';
+import { branchUpdatesToCheck, isZero, parseUpdates, refRejections, type Rejection } from './push-policy.js';
+import { systemForRepository } from './queries.js';
+import { recordPush } from './service.js';
+
+export interface PushContext {
+  systemId: number;
+  repo: string;
+  principal: Principal;
+  actor: Actor;
+  lang: Lang;
+}
+
+/**
+ * The hooks of one receive-pack, answered in the server (see server/git/hooks.ts for why).
+ * pre-receive: the rules, then the repository lock, taken until the process ends (`release`), and
+ * a check that no ref moved since the client read them — concurrent pushes: one wins, the others
+ * get a clean message. post-receive: the audit event and the status change.
+ */
+export function pushHooks(deps: AppDeps, ctx: PushContext): { handler: HookHandler; release: () => Promise<void> } {
+  let release: (() => Promise<void>) | null = null;
+  const say = (r: Rejection) => t(ctx.lang, r.key, r.params ?? {});
+  const refuse = (rejections: Rejection[]): HookAnswer => ({ ok: false, messages: [...rejections.map(say), t(ctx.lang, 'git.push.refused')] });
+
+  async function preReceive(req: HookRequest): Promise<HookAnswer> {
+    const updates = parseUpdates(req.stdin);
+    if (!updates || updates.length === 0) return refuse([{ key: 'git.push.malformed' }]);
+    const system = await systemForRepository(deps.db, ctx.systemId);
+    if (!system) return refuse([{ key: 'git.push.malformed' }]);
+    const rejections = refRejections(updates, { isOperator: ctx.principal.roles.some(isOperatorRole) }, system.status);
+    if (rejections.length) return refuse(rejections);
+
+    const quarantine = quarantineOf(ctx.repo, req.quarantine);
+    // A push of refs to objects the repository already has brings no quarantine.
+    const env = quarantine ? quarantineEnv(deps.config.dataDir, ctx.repo, quarantine) : gitEnv(deps.config.dataDir, { GIT_DIR: ctx.repo });
+    for (const u of branchUpdatesToCheck(updates)) {
+      if (!(await isAncestor(env, u.old, u.new))) rejections.push({ key: 'git.push.force_refused', params: { ref: u.ref } });
+    }
+    if (quarantine) {
+      const tips = updates.filter((u) => !isZero(u.new)).map((u) => u.new);
+      const found = await scanPushedObjects(deps.config.dataDir, ctx.repo, quarantine, deps.config.maxBlobBytes, tips);
+      for (const b of found.largeBlobs) {
+        rejections.push({ key: 'git.push.blob_too_large', params: { path: b.path ?? b.oid, size: mb(b.size), limit: mb(deps.config.maxBlobBytes) } });
+      }
+      for (const n of found.badNames) rejections.push({ key: 'git.push.bad_name', params: { name: n.name } });
+    }
+    if (rejections.length) return refuse(rejections);
+
+    // Serialize with other writers of this repository; held until receive-pack exits.
+    release = await acquireRepoLock(deps.config.dataDir, ctx.systemId);
+    const now = await currentRefs(env, updates.map((u) => u.ref));
+    const moved = updates.filter((u) => (now.get(u.ref) ?? '0'.repeat(40)) !== u.old);
+    if (moved.length) {
+      await releaseLock();
+      return refuse(moved.map((u) => ({ key: 'git.push.ref_moved', params: { ref: u.ref } })));
+    }
+    return { ok: true, messages: [] };
+  }
+
+  async function postReceive(req: HookRequest): Promise<HookAnswer> {
+    const updates = parseUpdates(req.stdin) ?? [];
+    if (updates.length === 0) return { ok: true, messages: [] };
+    try {
+      const { to } = await recordPush(deps, ctx.actor, ctx.systemId, updates);
+      scheduleMaintenance(deps.config.dataDir, ctx.repo, deps.logger);
+      return { ok: true, messages: [t(ctx.lang, to === 'deposit_received' ? 'git.push.received' : 'git.push.stored')] };
+    } catch (err) {
+      // The refs are already updated (git's side is done); say so plainly and keep the error for the operator.
+      deps.logger.error({ err, systemId: ctx.systemId }, 'git: push stored but not recorded');
+      return { ok: true, messages: [t(ctx.lang, 'git.push.not_recorded')] };
+    }
+  }
+
+  async function releaseLock(): Promise<void> {
+    const r = release;
+    release = null;
+    if (r) await r();
+  }
+
+  return {
+    handler: (req) => (req.hook === 'pre-receive' ? preReceive(req) : postReceive(req)),
+    release: releaseLock,
+  };
+}
+
+const mb = (bytes: number) => (bytes / 1024 / 1024).toFixed(1);

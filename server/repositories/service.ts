@@ -1,0 +1,91 @@
+import { recordAudit } from '../audit/service.js';
+import type { Actor, ServiceDeps } from '../deps.js';
+import { NotFound } from '../errors.js';
+import { GitError } from '../git/errors.js';
+import { initWithSkeleton } from '../git/form.js';
+import type { SystemStatus } from '../systems/policy.js';
+import { publishRepo, removeRepo, repoExists, repoPath, stagingDir, syncTree, withRepoLock } from '../../storage/repos.js';
+import * as q from './queries.js';
+import type { RefUpdate } from './push-policy.js';
+
+/** A service that touches repositories also needs the data folder. AppDeps satisfies it. */
+export type RepoDeps = ServiceDeps & { readonly config: { readonly dataDir: string } };
+
+/** Statuses in which a system has a repository (every status from `repository_formed` on). */
+export const WITH_REPOSITORY: readonly SystemStatus[] = ['repository_formed', 'deposit_received', 'accepted', 'decommission_notified', 'returned', 'archived'];
+
+export function hasRepository(status: SystemStatus): boolean {
+  return WITH_REPOSITORY.includes(status);
+}
+
+/**
+ * Rules p.8: the operator forms a repository for receiving the deposit (≤ 3 working days after
+ * registration). Creates the bare repository (its path from the system's id), commits the skeleton
+ * of templates/repository/ on `main`, and moves the system `registered → repository_formed`.
+ *
+ * Files first, then the transaction: the repository is built in a staging folder, synced and moved
+ * into place; if the transaction then fails, the new repository is removed again. A repository
+ * folder left by a crash between the two is rebuilt, since its system is still `registered` and
+ * nothing was ever served from it.
+ */
+export async function formRepository(deps: RepoDeps, actor: Actor, systemId: number): Promise<{ commit: string; formedAt: string }> {
+  const { dataDir } = deps.config;
+  return withRepoLock(dataDir, systemId, async () => {
+    const system = await q.systemForRepository(deps.db, systemId);
+    if (!system) throw new NotFound();
+    if (system.status !== 'registered') throw new GitError(409, 'repository_not_formable', { code: system.code, status: system.status });
+    if (repoExists(dataDir, systemId)) await removeRepo(repoPath(dataDir, systemId));
+
+    const formedAt = deps.clock();
+    const staging = await stagingDir(dataDir, systemId);
+    let commit: string;
+    try {
+      commit = await initWithSkeleton(dataDir, staging, {
+        values: { code: system.code, name_kk: system.name_kk, name_ru: system.name_ru },
+        message: `Репозиторий қалыптастырылды / Репозиторий сформирован / Repository formed: ${system.code}\n\nRules p.8\n`,
+        author: { name: actor.login && actor.login !== 'system' ? actor.login : 'Qoima', email: 'qoima@localhost' },
+        when: formedAt,
+      });
+      await syncTree(staging);
+      await publishRepo(staging, dataDir, systemId);
+    } catch (err) {
+      await removeRepo(staging);
+      throw err;
+    }
+
+    try {
+      await deps.db.transaction(async (trx) => {
+        const at = formedAt.toISOString();
+        const moved = await q.moveStatus(trx, systemId, ['registered'], 'repository_formed', at, { repository_formed_at: at });
+        if (!moved) throw new GitError(409, 'repository_not_formable', { code: system.code, status: system.status });
+        await recordAudit(trx, deps.clock, actor, { action: 'repository.formed', subjectType: 'system', subjectId: systemId, details: { code: system.code, commit } });
+      });
+    } catch (err) {
+      await removeRepo(repoPath(dataDir, systemId));
+      throw err;
+    }
+    return { commit, formedAt: formedAt.toISOString() };
+  });
+}
+
+/**
+ * A push was accepted by git and our pre-receive policy: record who pushed which refs (old → new)
+ * and move the system to `deposit_received` — from `repository_formed` (the first deposit, which
+ * the p.9 acceptance deadline counts from) or from `accepted` (a new version, architecture.md).
+ */
+export async function recordPush(deps: ServiceDeps, actor: Actor, systemId: number, updates: RefUpdate[]): Promise<{ from: SystemStatus; to: SystemStatus }> {
+  return deps.db.transaction(async (trx) => {
+    const system = await q.systemForRepository(trx, systemId);
+    if (!system) throw new NotFound();
+    const at = deps.clock().toISOString();
+    const moved = await q.moveStatus(trx, systemId, ['repository_formed', 'accepted'], 'deposit_received', at);
+    const to: SystemStatus = moved ? 'deposit_received' : system.status;
+    await recordAudit(trx, deps.clock, actor, {
+      action: 'repository.pushed',
+      subjectType: 'system',
+      subjectId: systemId,
+      details: { code: system.code, refs: updates.map((u) => ({ ref: u.ref, old: u.old, new: u.new })), statusFrom: system.status, statusTo: to },
+    });
+    return { from: system.status, to };
+  });
+}
