@@ -32,7 +32,11 @@ const EnvSchema = z.object({
   QOIMA_REQUEST_TIMEOUT_S: z.coerce.number().int().min(0).default(0),
   QOIMA_MAX_BLOB_MB: z.coerce.number().int().min(1).max(1_000_000).default(50),
   QOIMA_GIT_MAX_UPLOADS: z.coerce.number().int().min(1).max(1000).optional(),
+  QOIMA_FORM_ON_REGISTER: z.enum(['true', 'false']).default('true'),
   QOIMA_MAX_OBJECT_MB: z.coerce.number().int().min(1).max(100_000_000).default(50 * 1024),
+  // notify/: e-mail through SMTP when set (in-app notifications only when not)
+  SMTP_URL: z.string().regex(/^smtps?:\/\/[^\s]+$/, 'must be an smtp:// or smtps:// URL').optional(),
+  QOIMA_MAIL_FROM: z.string().min(3).max(320).default('Qoima <qoima@localhost>'),
 });
 
 export interface Config {
@@ -59,6 +63,12 @@ export interface Config {
   readonly gitMaxUploads: number;
   /** Largest single Git LFS object or uploaded file (bytes; QOIMA_MAX_OBJECT_MB, default 50 GiB). */
   readonly maxObjectBytes: number;
+  /** SMTP server for e-mail notifications (`smtp://user:pass@host:port`); none: in-app only. */
+  readonly smtpUrl: string | undefined;
+  /** The From of notification e-mails. */
+  readonly mailFrom: string;
+  /** Rules p.8: form the repository right when an application is registered (else by an explicit operator action). */
+  readonly formOnRegister: boolean;
 }
 
 export class ConfigError extends Error {}
@@ -90,6 +100,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     maxBlobBytes: e.QOIMA_MAX_BLOB_MB * 1024 * 1024,
     gitMaxUploads: e.QOIMA_GIT_MAX_UPLOADS ?? Math.max(2, availableParallelism()),
     maxObjectBytes: e.QOIMA_MAX_OBJECT_MB * 1024 * 1024,
+    smtpUrl: e.SMTP_URL,
+    mailFrom: e.QOIMA_MAIL_FROM,
+    formOnRegister: e.QOIMA_FORM_ON_REGISTER === 'true',
     ...overrides,
   };
   return Object.freeze({ ...config, dataDir, secret: config.secret || persistentSecret(dataDir) });

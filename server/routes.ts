@@ -29,6 +29,7 @@ import { repositoriesApi } from './repositories/routes.js';
 import { RepositoryFormed, RepositoryOut } from './repositories/schemas.js';
 import { lfsRoutes } from './lfs/routes.js';
 import { uploadsApi } from './uploads/routes.js';
+import { uploadPages } from './uploads/pages.js';
 import { UploadOut } from './uploads/schemas.js';
 import { projectRoot } from './paths.js';
 import { loginLimiter } from './http/rate-limit.js';
@@ -178,6 +179,10 @@ export function buildRoutes(deps: AppDeps, http: { metrics: Metrics; csrf: Csrf;
   ui.get('/register.csv', ...OPERATOR_UI, intakeUi.registerCsv);
   ui.get('/systems', requireLogin, systemsUi.list);
   ui.get('/systems/:code', requireLogin, systemsUi.detail);
+  // Uploads (server/uploads/pages.ts): multipart streamed into the deposit; CSRF checked from the form's first field.
+  const uploadUi = uploadPages(deps, views, csrf);
+  ui.get('/systems/:code/upload', requireLogin, uploadUi.form);
+  ui.post('/systems/:code/upload', requireLogin, uploadUi.upload);
 
   // ---- repositories: browser and API (server/repositories, issue 4)
   const repoApi = repositoriesApi(deps);

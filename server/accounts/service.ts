@@ -22,6 +22,9 @@ export interface Principal {
   via: 'session' | 'token';
   scopes: Scope[];
   tokenId?: number;
+  /** When the caller was authenticated (deps.clock, ISO): time-bound rights such as access grants
+   *  (systems/policy.ts read scopes) are compared with it, so a fixed test clock governs them too. */
+  now?: string;
 }
 
 export const SESSION_HOURS = 12;
@@ -218,6 +221,7 @@ async function principalFor(deps: ServiceDeps, userId: number, via: Principal['v
     via,
     scopes,
     tokenId,
+    now: deps.clock().toISOString(),
   };
 }
 

@@ -37,18 +37,41 @@ export function quarantineEnv(dataDir: string, repo: string, quarantine: string)
 
 export async function scanPushedObjects(dataDir: string, repo: string, quarantine: string, maxBlobBytes: number, newTips: string[]): Promise<PushedObjects> {
   // Only the quarantine: no alternates, so `--batch-all-objects` sees just what was pushed.
+  // Streamed line by line: a push of a million objects is never held whole in memory.
   const onlyPushed = gitEnv(dataDir, { GIT_DIR: repo, GIT_OBJECT_DIRECTORY: quarantine });
-  const listing = await runGit(['cat-file', '--batch-all-objects', '--unordered', '--batch-check=%(objectname) %(objecttype) %(objectsize)'], { env: onlyPushed });
   const largeBlobs: PushedObjects['largeBlobs'] = [];
   const trees: string[] = [];
-  for (const line of listing.stdout.toString('latin1').split('\n')) {
+  await eachLine(['cat-file', '--batch-all-objects', '--unordered', '--batch-check=%(objectname) %(objecttype) %(objectsize)'], onlyPushed, (line) => {
     const [oid, type, size] = line.split(' ');
     if (type === 'blob' && Number(size) > maxBlobBytes) largeBlobs.push({ oid, size: Number(size), path: null });
     else if (type === 'tree') trees.push(oid);
-  }
+  });
   const badNames = trees.length ? await badTreeNames(onlyPushed, trees) : [];
   if (largeBlobs.length && newTips.length) await namePaths(quarantineEnv(dataDir, repo, quarantine), largeBlobs, newTips);
   return { largeBlobs, badNames };
+}
+
+/** Runs git and hands each line of its output to `onLine`; rejects when git fails. */
+function eachLine(args: string[], env: NodeJS.ProcessEnv, onLine: (line: string) => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawnGit(args, env);
+    let rest = '';
+    let stderr = '';
+    child.stdout.setEncoding('latin1');
+    child.stdout.on('data', (chunk: string) => {
+      const lines = (rest + chunk).split('\n');
+      rest = lines.pop() ?? '';
+      for (const line of lines) if (line) onLine(line);
+    });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d.slice(0, 4096)));
+    child.stdin.end();
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (rest) onLine(rest);
+      if (code === 0) resolve();
+      else reject(new Error(`git ${args[0]} exited ${code}: ${stderr.trim()}`));
+    });
+  });
 }
 
 /** Unicode characters HFS+ ignores in names (fsck.c does the same): `.g\u200cit` is `.git` there. */
@@ -110,11 +133,24 @@ function* treeEntryNames(raw: Buffer): Generator<string> {
 /** Finds a path for each large blob among the newly pushed history (for a helpful message). */
 async function namePaths(env: NodeJS.ProcessEnv, blobs: PushedObjects['largeBlobs'], tips: string[]): Promise<void> {
   const wanted = new Map(blobs.map((b) => [b.oid, b]));
-  const res = await runGit(['rev-list', '--objects', '--stdin', '--not', '--all'], { env, input: tips.join('\n') + '\n', maxStdout: 256 * 1024 * 1024 });
-  for (const line of res.stdout.toString('utf8').split('\n')) {
-    const blob = wanted.get(line.slice(0, 40));
-    if (blob && !blob.path && line.length > 41) blob.path = line.slice(41);
-  }
+  const child = spawnGit(['rev-list', '--objects', '--stdin', '--not', '--all'], env);
+  await new Promise<void>((resolve) => {
+    let rest = '';
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (chunk: string) => {
+      const lines = (rest + chunk).split('\n');
+      rest = lines.pop() ?? '';
+      for (const line of lines) {
+        const blob = wanted.get(line.slice(0, 40));
+        if (blob && !blob.path && line.length > 41) blob.path = line.slice(41);
+      }
+    });
+    child.stderr.resume();
+    child.stdin.on('error', () => undefined);
+    child.on('error', () => resolve());
+    child.on('close', () => resolve()); // paths only make the message nicer; the refusal stands without them
+    child.stdin.end(tips.join('\n') + '\n');
+  });
 }
 
 /** Is `ancestor` an ancestor of `descendant` (a fast-forward)? */

@@ -2,7 +2,7 @@ import type { Request, Response } from 'express';
 import { isOperatorRole } from '../accounts/roles.js';
 import * as accounts from '../accounts/service.js';
 import { almatyDate } from '../calendar/types.js';
-import type { ServiceDeps } from '../deps.js';
+import type { AppDeps } from '../deps.js';
 import { AppError, InvalidInput } from '../errors.js';
 import { actorOf, principalOf } from '../http/context.js';
 import { t, type Lang } from '../http/i18n.js';
@@ -63,7 +63,7 @@ export function fieldLabel(lang: Lang, path: string): string {
 const flash = (req: Request) => (typeof req.query.done === 'string' && /^[a-z_]{1,40}$/.test(req.query.done) ? t(req.lang, `intake.flash.${req.query.done}`) : null);
 
 /** UI pages of intake: the list, the long form, the detail with its timeline, the printouts. */
-export function intakePages(deps: ServiceDeps, views: Views) {
+export function intakePages(deps: AppDeps, views: Views) {
   async function renderForm(req: Request, res: Response, opts: { values: unknown; errors?: Record<string, string>; draftId?: number; status?: number; saved?: boolean }) {
     const p = principalOf(req);
     const operator = isOperatorRole(p.roles[0]);
@@ -202,7 +202,7 @@ export function intakePages(deps: ServiceDeps, views: Views) {
     register: (req: Request, res: Response) =>
       act(req, res, 'registered', (id) => {
         const b = req.body as Record<string, string>;
-        return intake.registerApplication(deps, principalOf(req), actorOf(req), id, { receivedOn: b.receivedOn, portalRefNo: b.portalRefNo, portalRefDate: b.portalRefDate });
+        return intake.registerAndFormRepository(deps, principalOf(req), actorOf(req), id, { receivedOn: b.receivedOn, portalRefNo: b.portalRefNo, portalRefDate: b.portalRefDate });
       }),
     reject: (req: Request, res: Response) =>
       act(req, res, 'rejected', (id) => intake.rejectApplication(deps, principalOf(req), actorOf(req), id, { reason: (req.body as Record<string, string>).reason })),

@@ -1,8 +1,7 @@
 import type { Request, RequestHandler, Response } from 'express';
 import type { z } from 'zod';
-import type { ServiceDeps } from '../deps.js';
+import type { AppDeps, ServiceDeps } from '../deps.js';
 import { actorOf, principalOf } from '../http/context.js';
-import { isLang } from '../http/i18n.js';
 import { almatyDate } from '../calendar/types.js';
 import { ApplicationNotFound } from './errors.js';
 import { parseForm } from './form.js';
@@ -33,7 +32,7 @@ export function registerYear(deps: ServiceDeps, query: unknown): { year: number;
 }
 
 /** HTTP only: parse, authorize, call one service function, answer (style.md §1). */
-export function intakeApi(deps: ServiceDeps) {
+export function intakeApi(deps: AppDeps) {
   return {
     async submit(req: Request, res: Response) {
       res.status(201).json(await intake.submitApplication(deps, principalOf(req), actorOf(req), req.body));
@@ -55,8 +54,9 @@ export function intakeApi(deps: ServiceDeps) {
     },
     /** Registers the application (p.8). The repository is formed by its module after this commits. */
     async register(req: Request, res: Response) {
-      const r = await intake.registerApplication(deps, principalOf(req), actorOf(req), idParam(req), req.body);
-      res.json({ registerNo: r.registerNo, year: r.year, system: r.system, application: r.application, deadlines: r.deadlines });
+      const r = await intake.registerAndFormRepository(deps, principalOf(req), actorOf(req), idParam(req), req.body);
+      if (r.repositoryError) req.log.error({ err: r.repositoryError, system: r.system.code }, 'registered, but forming the repository failed');
+      res.json({ registerNo: r.registerNo, year: r.year, system: r.system, application: r.application, deadlines: r.deadlines, repository: r.repository });
     },
     async reject(req: Request, res: Response) {
       res.json(await intake.rejectApplication(deps, principalOf(req), actorOf(req), idParam(req), req.body));
@@ -71,10 +71,7 @@ export function intakeApi(deps: ServiceDeps) {
     async registerCsv(req: Request, res: Response) {
       const { year, lang } = registerYear(deps, req.query);
       const csvLang = lang ?? (req.lang === 'kk' ? 'kk' : 'ru');
-      res
-        .type('text/csv; charset=utf-8')
-        .attachment(`register-${year}-${isLang(csvLang) ? csvLang : 'ru'}.csv`)
-        .send(read.registerCsv(await read.registerOf(deps, year), csvLang));
+      res.type('text/csv; charset=utf-8').attachment(`register-${year}-${csvLang}.csv`).send(read.registerCsv(await read.registerOf(deps, year), csvLang));
     },
   };
 }

@@ -9,6 +9,7 @@ import { calendarFor, meetDeadline, startDeadline, type Deadline } from '../dead
 import type { Actor, ServiceDeps } from '../deps.js';
 import { Forbidden } from '../errors.js';
 import { registerSystem } from '../systems/service.js';
+import { formRepository, type RepoDeps } from '../repositories/service.js';
 import { canonicalJson, sha256Hex } from '../util/canonical-json.js';
 import { ApplicationConflict, ApplicationInvalidState, ApplicationNotFound, OtherOrganization } from './errors.js';
 import { fieldError, parseForm, searchText } from './form.js';
@@ -264,4 +265,26 @@ export async function recordPortalReference(deps: ServiceDeps, principal: Princi
     });
     return toApplication((await q.applicationById(trx, id))!);
   });
+}
+
+/**
+ * Rules p.8 as the operator does it: register the application, then form the repository for the
+ * deposit at once (its own transition: repositories/service.ts). When forming fails the registration
+ * stands and the operator forms it again (`POST /systems/:code/repository`); the answer says so.
+ */
+export async function registerAndFormRepository(
+  deps: RepoDeps & { readonly config: { readonly formOnRegister: boolean } },
+  principal: Principal,
+  actor: Actor,
+  id: number,
+  input: unknown,
+): Promise<Registration & { repository: { commit: string; formedAt: string } | null; repositoryError?: Error }> {
+  const registration = await registerApplication(deps, principal, actor, id, input);
+  if (registration.system.status !== 'registered' || !deps.config.formOnRegister) return { ...registration, repository: null };
+  try {
+    const repository = await formRepository(deps, actor, registration.system.id);
+    return { ...registration, system: { ...registration.system, status: 'repository_formed' }, repository };
+  } catch (err) {
+    return { ...registration, repository: null, repositoryError: err as Error };
+  }
 }

@@ -1,4 +1,6 @@
 import { recordAudit } from '../audit/service.js';
+import { almatyDate } from '../calendar/types.js';
+import { meetDeadline, startDeadline } from '../deadlines/service.js';
 import type { Actor, ServiceDeps } from '../deps.js';
 import { NotFound } from '../errors.js';
 import { GitError } from '../git/errors.js';
@@ -58,6 +60,11 @@ export async function formRepository(deps: RepoDeps, actor: Actor, systemId: num
         const at = formedAt.toISOString();
         const moved = await q.moveStatus(trx, systemId, ['registered'], 'repository_formed', at, { repository_formed_at: at });
         if (!moved) throw new GitError(409, 'repository_not_formable', { code: system.code, status: system.status });
+        // Rules p.8 (repository ≤ 3 WD after registration) is met today; p.9 (acceptance ≤ 3 WD after
+        // the repository is formed) starts counting from today.
+        const today = almatyDate(formedAt);
+        await meetDeadline(trx, deps, { systemId, rule: 'repository', metOn: today });
+        await startDeadline(trx, deps, { systemId, rule: 'acceptance', startDate: today });
         await recordAudit(trx, deps.clock, actor, { action: 'repository.formed', subjectType: 'system', subjectId: systemId, details: { code: system.code, commit } });
       });
     } catch (err) {

@@ -1,12 +1,13 @@
 import type { z } from 'zod';
 import { InvalidInput, type AppError, type MessageParams } from '../errors.js';
+import { hasMessage } from '../http/i18n.js';
 
 /**
  * Parses input with a zod schema; on failure throws InvalidInput naming every bad field with a
  * message key (custom messages in schemas are keys: `errors.fields.bin_invalid`).
  */
 export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
-  const result = schema.safeParse(input);
+  const result = schema.safeParse(input, { reportInput: true });
   if (result.success) return result.data;
   const fields: NonNullable<AppError['fields']> = {};
   for (const issue of result.error.issues) {
@@ -17,7 +18,8 @@ export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.ou
 }
 
 function issueMessage(issue: z.core.$ZodIssue): { key: string; params?: MessageParams } {
-  if (issue.message.startsWith('errors.')) return { key: issue.message };
+  // A schema's own message is a message key of any namespace (`errors.fields.bin_invalid`, `calendar.…`).
+  if (issue.message.startsWith('errors.') || hasMessage('en', issue.message)) return { key: issue.message };
   switch (issue.code) {
     case 'invalid_type':
       return issue.input === undefined || issue.input === null

@@ -13,7 +13,8 @@ let body: Awaited<ReturnType<TestApp['addUser']>>;
 let staff: Awaited<ReturnType<TestApp['addUser']>>;
 
 beforeAll(async () => {
-  t = await startTestApp({ clock });
+  // Intake alone: the repository is formed by an explicit operator action, so the p.8 clock runs.
+  t = await startTestApp({ clock, env: { QOIMA_FORM_ON_REGISTER: 'false' } });
   body = await t.addUser({ role: 'body_user' });
   staff = await t.addUser({ role: 'operator_staff', bin: '000740001307' });
 });
