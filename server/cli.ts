@@ -11,6 +11,9 @@ import { t, type Lang } from './http/i18n.js';
 import { serve } from './main.js';
 import { migrate, openDb } from '../storage/db.js';
 import { registerCalendarCommands } from './calendar/cli.js';
+import { registerReportCommands } from './reports/cli.js';
+import { sweepBlobs } from './lfs/gc.js';
+import { LocalBlobStore } from '../storage/blobs.js';
 
 /** What CLI commands are handed: storage opened and migrated, a clock, and the console. */
 export interface CliContext {
@@ -151,6 +154,28 @@ export function buildCli(ctx: CliContext): Command {
     });
 
   registerCalendarCommands(program, ctx);
+  registerReportCommands(program, ctx); // reports/: qoima report (Rules p.13, issue 9)
+
+  program
+    .command('gc')
+    .description('list (--dry-run) or remove blobs no system holds, older than the grace period')
+    .option('--dry-run', 'only list what would be removed')
+    .option('--grace-hours <n>', 'leave blobs younger than this alone', '24')
+    .option('--json', 'print the report as JSON')
+    .action(async (o: { dryRun?: boolean; graceHours: string; json?: boolean }) => {
+      const graceHours = /^\d+$/.test(o.graceHours) ? Number(o.graceHours) : NaN;
+      if (!Number.isFinite(graceHours)) throw new CliFailure(`--grace-hours must be a whole number of hours, not "${o.graceHours}"`);
+      const deps = await ctx.open();
+      try {
+        const blobs = new LocalBlobStore(join(ctx.config.dataDir, 'blobs'));
+        const report = await sweepBlobs({ ...deps, blobs }, CLI_ACTOR, { dryRun: !!o.dryRun, graceHours });
+        if (o.json) return ctx.out(JSON.stringify(report));
+        for (const orphan of report.orphans) ctx.out(`${report.dryRun ? 'would remove' : 'removed'} ${orphan.oid} ${orphan.size} ${orphan.mtime}`);
+        ctx.out(`${report.orphans.length} orphan blob(s), ${report.orphanBytes} bytes${report.dryRun ? ' (dry run: nothing removed)' : `; ${report.tempFiles} temp file(s) removed`}`);
+      } finally {
+        await deps.close();
+      }
+    });
   return program;
 }
 

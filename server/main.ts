@@ -1,6 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { Config } from './config.js';
 import { createApp, type App } from './app.js';
+import { startNotify } from './notify/worker.js';
+import { startReportSchedule } from './reports/schedule.js';
 
 export interface Running {
   app: App;
@@ -24,6 +26,8 @@ export async function serve(config: Config, opts: Parameters<typeof createApp>[1
     server.once('error', reject);
     server.listen(config.port, config.host, resolve);
   });
+  const notify = startNotify(app.deps); // notify/: e-mail delivery after commit, the daily deadline digest (issue 7)
+  const reports = startReportSchedule(app.deps); // reports/: the half-yearly report on the 1st working day of Jan/Jul (issue 9)
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
@@ -36,6 +40,8 @@ export async function serve(config: Config, opts: Parameters<typeof createApp>[1
         // Requests still running after 30 s are cut; their temp files are cleaned by their own handlers.
         setTimeout(() => server.closeAllConnections(), 30_000).unref();
       });
+      await notify.stop();
+      await reports.stop();
       await app.close();
     })());
   return { app, server, url, stop };

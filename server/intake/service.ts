@@ -10,6 +10,7 @@ import type { Actor, ServiceDeps } from '../deps.js';
 import { Forbidden } from '../errors.js';
 import { registerSystem } from '../systems/service.js';
 import { formRepository, type RepoDeps } from '../repositories/service.js';
+import * as notices from '../notify/notices.js';
 import { canonicalJson, sha256Hex } from '../util/canonical-json.js';
 import { ApplicationConflict, ApplicationInvalidState, ApplicationNotFound, OtherOrganization } from './errors.js';
 import { fieldError, parseForm, searchText } from './form.js';
@@ -142,6 +143,7 @@ export async function submitApplication(deps: ServiceDeps, principal: Principal,
       subjectId: id,
       details: { number, organization: org.bin, systemCode: form.systemCode, sha256: patch.form_sha256, onBehalf: patch.on_behalf },
     });
+    await notices.applicationSubmitted(trx, deps.clock, id); // notify/: operator staff (issue 7)
     return toApplication((await q.applicationById(trx, id))!);
   });
 }
@@ -223,6 +225,7 @@ export async function registerApplication(deps: ServiceDeps, principal: Principa
       subjectId: id,
       details: { year, registerNo, receivedOn, systemId: system.id, systemCode: system.code, systemCreated: created, portalRefNo: data.portalRefNo ?? null },
     });
+    await notices.applicationRegistered(trx, deps.clock, id); // notify/: the body (issue 7)
     return {
       application: toApplication((await q.applicationById(trx, id))!),
       registerNo,
@@ -244,6 +247,7 @@ export async function rejectApplication(deps: ServiceDeps, principal: Principal,
     if ((await q.moveApplication(trx, id, 'submitted', { status: 'rejected', rejected_at: now, reject_reason: reason, updated_at: now })) !== 1)
       throw new ApplicationConflict(app.status === 'rejected' ? 'application_already_rejected' : 'application_already_registered');
     await recordAudit(trx, deps.clock, actor, { action: 'application.rejected', subjectType: 'application', subjectId: id, details: { reason } });
+    await notices.applicationRejected(trx, deps.clock, id); // notify/: the body (issue 7)
     return toApplication((await q.applicationById(trx, id))!);
   });
 }

@@ -9,6 +9,7 @@ import { sendStream } from '../http/send-stream.js';
 import { BlobWriteError } from '../../storage/blobs.js';
 import { isActionToken, verifyAction } from './action-token.js';
 import * as lfs from './service.js';
+import { noteGrantUse } from '../access/use.js';
 
 export const LFS_MEDIA = 'application/vnd.git-lfs+json';
 
@@ -95,6 +96,7 @@ export function lfsRoutes(deps: AppDeps) {
       const system = await lfs.systemForLfs(deps, principal, codeOf(req), 'read');
       sameSystem(req, system.id);
       const size = await lfs.objectForDownload(deps, system, oid);
+      await noteGrantUse(deps, principal, req.ip ?? null, system.id, { via: 'lfs-download', oid }); // access/: a grantee's download is audited (issue 7)
       await sendStream(req, res, { size, etag: oid, type: 'application/octet-stream', open: (range) => deps.blobs.read(oid, range) });
     },
 

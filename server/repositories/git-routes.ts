@@ -12,6 +12,7 @@ import { actorOf } from '../http/context.js';
 import { isLang } from '../http/i18n.js';
 import type { Metrics } from '../http/metrics.js';
 import { findSystemFor } from '../systems/queries.js';
+import { grantGitAccess } from '../access/use.js';
 import { repoExists, repoPath } from '../../storage/repos.js';
 import { pushHooks } from './push.js';
 import { hasRepository } from './service.js';
@@ -22,6 +23,8 @@ interface GitTarget {
   principal: Principal;
   systemId: number;
   repo: string;
+  /** access/ (issue 7): how a grantee's upload-pack is narrowed; null for everyone else. */
+  grant?: { config: string[]; v0: boolean } | null;
 }
 
 const targetOf = (res: Response) => res.locals.git as GitTarget;
@@ -65,7 +68,10 @@ export function gitTransport(deps: AppDeps, metrics: Metrics) {
         throw new NotFound();
       }
       if (!hasRepository(system.status) || !repoExists(dataDir, system.id)) throw new NotFound();
-      res.locals.git = { service: svc, principal, systemId: system.id, repo: repoPath(dataDir, system.id) } satisfies GitTarget;
+      // access/ (issue 7): a grantee's clone or fetch is audited once, on the ref advertisement; a grant
+      // restricted to one deposit version narrows what upload-pack serves.
+      const grant = svc === 'upload-pack' ? await grantGitAccess(deps, principal, req.ip ?? null, system.id, { record: req.method === 'GET' }) : null;
+      res.locals.git = { service: svc, principal, systemId: system.id, repo: repoPath(dataDir, system.id), grant } satisfies GitTarget;
       next();
     };
   }
@@ -75,7 +81,7 @@ export function gitTransport(deps: AppDeps, metrics: Metrics) {
       service: target.service,
       repo: target.repo,
       env: gitEnv(dataDir, v2 ? { GIT_PROTOCOL: 'version=2', ...extraEnv } : extraEnv),
-      config,
+      config: [...config, ...(target.grant?.config ?? [])],
       metrics,
       onStderr,
     };
@@ -86,13 +92,13 @@ export function gitTransport(deps: AppDeps, metrics: Metrics) {
 
     async infoRefs(req: Request, res: Response) {
       const target = targetOf(res);
-      const v2 = wantsV2(req.headers['git-protocol'], target.service);
+      const v2 = wantsV2(req.headers['git-protocol'], target.service) && !target.grant?.v0;
       await advertiseRefs(req, res, { ...context(target, v2), v2 });
     },
 
     async uploadPack(req: Request, res: Response) {
       const target = targetOf(res);
-      const v2 = wantsV2(req.headers['git-protocol'], 'upload-pack');
+      const v2 = wantsV2(req.headers['git-protocol'], 'upload-pack') && !target.grant?.v0;
       const release = await uploads.acquire();
       try {
         if (res.destroyed) return; // the client gave up while waiting for a slot

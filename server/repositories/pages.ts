@@ -9,6 +9,7 @@ import { readableWithRepository } from './queries.js';
 import * as read from './read.js';
 import { BrowseQuery } from './schemas.js';
 import { WITH_REPOSITORY } from './service.js';
+import { noteGrantUse } from '../access/use.js';
 
 const code = (req: Request) => String(req.params.code);
 
@@ -59,6 +60,7 @@ export function repositoryPages(deps: AppDeps, views: Views) {
       const { query, repo, at } = await open(req);
       if (!at) return res.status(404).end();
       const file = await read.rawOf(deps, repo, at.commit, query.path);
+      await noteGrantUse(deps, principalOf(req), req.ip ?? null, repo.system.id, { via: 'web-download', path: query.path, ref: at.commit }); // access/: audited (issue 7)
       const name = query.path.slice(query.path.lastIndexOf('/') + 1);
       res.writeHead(200, {
         'Content-Type': 'application/octet-stream',

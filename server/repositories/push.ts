@@ -33,6 +33,7 @@ export function pushHooks(deps: AppDeps, ctx: PushContext): { handler: HookHandl
   async function preReceive(req: HookRequest): Promise<HookAnswer> {
     const updates = parseUpdates(req.stdin);
     if (!updates || updates.length === 0) return refuse([{ key: 'git.push.malformed' }]);
+    const started = process.hrtime.bigint();
     const system = await systemForRepository(deps.db, ctx.systemId);
     if (!system) return refuse([{ key: 'git.push.malformed' }]);
     const rejections = refRejections(updates, { isOperator: ctx.principal.roles.some(isOperatorRole) }, system.status);
@@ -52,6 +53,7 @@ export function pushHooks(deps: AppDeps, ctx: PushContext): { handler: HookHandl
       }
       for (const n of found.badNames) rejections.push({ key: 'git.push.bad_name', params: { name: n.name } });
     }
+    const checkedMs = Number(process.hrtime.bigint() - started) / 1e6;
     if (rejections.length) return refuse(rejections);
 
     // Serialize with other writers of this repository; held until receive-pack exits.
@@ -62,6 +64,7 @@ export function pushHooks(deps: AppDeps, ctx: PushContext): { handler: HookHandl
       await releaseLock();
       return refuse(moved.map((u) => ({ key: 'git.push.ref_moved', params: { ref: u.ref } })));
     }
+    deps.logger.debug({ systemId: ctx.systemId, checkedMs, lockedMs: Number(process.hrtime.bigint() - started) / 1e6 - checkedMs }, 'git: pre-receive passed');
     return { ok: true, messages: [] };
   }
 

@@ -9,6 +9,7 @@ import type { SystemStatus } from '../systems/policy.js';
 import { publishRepo, removeRepo, repoExists, repoPath, stagingDir, syncTree, withRepoLock } from '../../storage/repos.js';
 import * as q from './queries.js';
 import type { RefUpdate } from './push-policy.js';
+import * as notices from '../notify/notices.js';
 
 /** A service that touches repositories also needs the data folder. AppDeps satisfies it. */
 export type RepoDeps = ServiceDeps & { readonly config: { readonly dataDir: string } };
@@ -66,6 +67,7 @@ export async function formRepository(deps: RepoDeps, actor: Actor, systemId: num
         await meetDeadline(trx, deps, { systemId, rule: 'repository', metOn: today });
         await startDeadline(trx, deps, { systemId, rule: 'acceptance', startDate: today });
         await recordAudit(trx, deps.clock, actor, { action: 'repository.formed', subjectType: 'system', subjectId: systemId, details: { code: system.code, commit } });
+        await notices.repositoryFormed(trx, deps.clock, systemId); // notify/: the body, with the clone URL (issue 7)
       });
     } catch (err) {
       await removeRepo(repoPath(dataDir, systemId));
@@ -93,6 +95,7 @@ export async function recordPush(deps: ServiceDeps, actor: Actor, systemId: numb
       subjectId: systemId,
       details: { code: system.code, refs: updates.map((u) => ({ ref: u.ref, old: u.old, new: u.new })), statusFrom: system.status, statusTo: to },
     });
+    await notices.pushReceived(trx, deps.clock, systemId, actor, updates.map((u) => u.ref)); // notify/: operator staff (issue 7)
     return { from: system.status, to };
   });
 }

@@ -1,6 +1,8 @@
 import type { Knex } from 'knex';
 import type { Principal } from '../accounts/service.js';
 import { isOperatorRole } from '../accounts/roles.js';
+import { activeGrantScope } from '../access/scope.js';
+import { archivistReadScope } from '../returns/scope.js';
 
 /**
  * Who may do what with a system — the one place that answers it (issue: foundation §5).
@@ -57,4 +59,7 @@ export function scopeSystems(
 export type ReadScope = (where: Knex.QueryBuilder, principal: Principal, alias: string) => void;
 
 /** Read scopes registered by later modules (access grants, returns); kept in one list here. */
-export const readScopes: ReadScope[] = [];
+export const readScopes: ReadScope[] = [
+  activeGrantScope, // access/: active grants for reuse or recovery (Rules p.10)
+  archivistReadScope, // returns/: archivists read returned and archived systems (Rules p.12)
+];

@@ -6,6 +6,7 @@ import { Conflict, Forbidden, InsufficientStorage, InvalidInput, InvalidState, N
 import { BranchMoved, commitFiles, lfsPointer, PathConflict, type NewFile } from '../git/commit.js';
 import { DEFAULT_BRANCH } from '../git/form.js';
 import { insertObject } from '../lfs/queries.js';
+import * as notices from '../notify/notices.js';
 import { moveStatus } from '../repositories/queries.js';
 import { findSystemFor } from '../systems/queries.js';
 import type { SystemStatus } from '../systems/policy.js';
@@ -87,6 +88,7 @@ export async function uploadFile(deps: AppDeps, actor: Actor, principal: Princip
           subjectId: system.id,
           details: { code: system.code, path: treePath, category: req.category, sha256: staged.oid, size: staged.size, lfs: category.lfs, commit },
         });
+        await notices.pushReceived(trx, deps.clock, system.id, actor, [`refs/heads/${DEFAULT_BRANCH}`]); // notify/: operator staff (issue 7)
       });
       return { commit, path: treePath, sha256: staged.oid, size: staged.size, lfs: category.lfs };
     });

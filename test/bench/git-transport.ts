@@ -32,6 +32,8 @@ const arg = (name: string, fallback: number) => {
 const MB = arg('mb', 200);
 const RUNS = arg('runs', 3);
 const LONG = process.argv.includes('--long-push');
+/** --trace <dir>: git's trace2 performance log of both servers' git processes, for finding where time goes. */
+const TRACE = process.argv.includes('--trace') ? process.argv[process.argv.indexOf('--trace') + 1] : null;
 
 const work = mkdtempSync(join(tmpdir(), 'qoima-bench-'));
 const home = join(work, 'home');
@@ -127,7 +129,7 @@ createServer((req, res) => {
     GIT_PROJECT_ROOT: root, GIT_HTTP_EXPORT_ALL: '1', REMOTE_USER: 'bench', REMOTE_ADDR: '127.0.0.1',
     PATH_INFO: decodeURIComponent(url.pathname), QUERY_STRING: url.search.slice(1), REQUEST_METHOD: req.method,
     CONTENT_TYPE: req.headers['content-type'] || '', HTTP_CONTENT_ENCODING: req.headers['content-encoding'] || '',
-    HTTP_GIT_PROTOCOL: req.headers['git-protocol'] || '',
+    HTTP_GIT_PROTOCOL: req.headers['git-protocol'] || '', ...(process.env.GIT_TRACE2_PERF ? { GIT_TRACE2_PERF: process.env.GIT_TRACE2_PERF } : {}),
   } });
   req.pipe(child.stdin);
   let head = Buffer.alloc(0); let started = false;
@@ -181,6 +183,10 @@ async function main() {
   for (const name of ['node_modules', 'templates']) fs.symlinkSync(join(projectRoot, name), join(build, name));
   fs.copyFileSync(join(projectRoot, 'package.json'), join(build, 'package.json'));
   await run(process.execPath, [join(projectRoot, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(projectRoot, 'tsconfig.build.json'), '--outDir', join(build, 'dist'), '--tsBuildInfoFile', join(build, 'tsbuildinfo'), '--sourceMap', 'false'], { env: process.env });
+  if (TRACE) {
+    const envJs = join(build, 'dist', 'server', 'git', 'env.js');
+    fs.writeFileSync(envJs, fs.readFileSync(envJs, 'utf8').replace("GIT_TERMINAL_PROMPT: '0',", `GIT_TERMINAL_PROMPT: '0', GIT_TRACE2_PERF: ${JSON.stringify(join(TRACE, 'qoima'))},`));
+  }
   const qoima = spawn(process.execPath, [join(build, 'dist', 'server', 'cli.js'), 'serve'], { cwd: build, env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const qoimaUrl = await waitForLine(qoima, /listening on (http:\/\/\S+)/);
 
@@ -189,7 +195,7 @@ async function main() {
   mkdirSync(baseRoot);
   for (let i = 0; i < RUNS + 1; i++) await ok('git', ['clone', '-q', '--bare', repoPath(dataDir, systemIds[i]), join(baseRoot, `BENCH-${i}.git`)]);
   writeFileSync(join(work, 'cgi.mjs'), CGI_WRAPPER.replace(/\}\);\n$/, `})${cgiServerLines}`));
-  const baseline = spawn(process.execPath, [join(work, 'cgi.mjs'), baseRoot, join(dataDir, 'git', 'gitconfig')], { env: { PATH: process.env.PATH, HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const baseline = spawn(process.execPath, [join(work, 'cgi.mjs'), baseRoot, join(dataDir, 'git', 'gitconfig')], { env: { PATH: process.env.PATH, HOME: home, ...(TRACE ? { GIT_TRACE2_PERF: join(TRACE, 'baseline') } : {}) }, stdio: ['ignore', 'pipe', 'pipe'] });
   const baselineUrl = await waitForLine(baseline, /listening on (http:\/\/\S+)/);
 
   const targets = [

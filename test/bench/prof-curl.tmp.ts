@@ -1,0 +1,17 @@
+import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startTestApp } from '../helpers/app.js';
+import { cloneUrl, formedSystem, gitClient } from '../helpers/git.js';
+const t = await startTestApp();
+const git = gitClient();
+const sys = await formedSystem(t);
+const dir = git.workdir('src');
+await git.ok(['init', '-q', dir]);
+writeFileSync(join(dir, 'a.bin'), randomBytes(3 << 20));
+await git.ok(['add', '-A'], { cwd: dir });
+await git.ok(['commit', '-q', '-m', 'x'], { cwd: dir });
+const res = await git.run(['push', cloneUrl(t, sys.code, sys.owner.token), 'main:refs/heads/x'], { cwd: dir, env: { GIT_TRACE_CURL: '1', GIT_TRACE_CURL_NO_DATA: '1' } });
+console.log(res.stderr.split('\n').filter((l) => /=> Send header|<= Recv header|Expect|Content-|Transfer|POST|GET|HTTP\//.test(l)).join('\n'));
+await t.stop();
+git.cleanup();
