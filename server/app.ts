@@ -66,6 +66,8 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       // Never log credentials: the Authorization header and cookies are dropped from request logs.
       serializers: {
         req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url.replace(/([?&](token|password)=)[^&]*/gi, '$1[redacted]') }),
+        // nor the session a login sets: response headers are logged without Set-Cookie
+        res: (res: { statusCode: number; headers?: Record<string, unknown> }) => ({ statusCode: res.statusCode, headers: { ...res.headers, 'set-cookie': undefined } }),
       },
       customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
     }),

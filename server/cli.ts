@@ -11,6 +11,7 @@ import { t, type Lang } from './http/i18n.js';
 import { serve } from './main.js';
 import { migrate, openDb } from '../storage/db.js';
 import { registerCalendarCommands } from './calendar/cli.js';
+import { registerIntegrityCommands } from './integrity/cli.js';
 import { registerReportCommands } from './reports/cli.js';
 import { sweepBlobs } from './lfs/gc.js';
 import { LocalBlobStore } from '../storage/blobs.js';
@@ -154,6 +155,7 @@ export function buildCli(ctx: CliContext): Command {
     });
 
   registerCalendarCommands(program, ctx);
+  registerIntegrityCommands(program, ctx); // integrity/: qoima fsck, backup, restore (issue 12)
   registerReportCommands(program, ctx); // reports/: qoima report (Rules p.13, issue 9)
 
   program

@@ -41,7 +41,7 @@ import { AccessRequestCreate, AccessRequestOut, AccessRequestQuery, CatalogueIte
 // deposits: inventory, findings, acceptance, versions, acts (issue 6)
 import { depositsApi } from './deposits/routes.js';
 import { depositsPages } from './deposits/pages.js';
-import { AcceptedOut, AcceptInput, ActQuery, DepositDetailOut, DepositOut, DiffOut, DiffQuery, InventoryOut, InventoryQuery } from './deposits/schemas.js';
+import { AcceptedOut, AcceptInput, ActQuery, DepositDetailOut, DepositOut, DiffOut, DiffQuery, FilesQuery, InventoryOut, InventoryQuery } from './deposits/schemas.js';
 import { notifyApi } from './notify/routes.js';
 import { notifyPages, unreadBadge } from './notify/pages.js';
 import { NotificationIdParams, NotificationList, NotificationQuery } from './notify/schemas.js';
@@ -260,7 +260,7 @@ export function buildRoutes(deps: AppDeps, http: { metrics: Metrics; csrf: Csrf;
   api.post('/systems/:code/deposits', doc('Accept the deposit at a ref as the next version (Rules p.9): tag deposit/vN, inventory stored, act made; error findings need an overrideReason', { ...DEP, response: AcceptedOut, status: 201 }), auth, requireRoleOr404(...OPERATOR), documented({ body: AcceptInput }), depositsH.accept);
   api.get('/systems/:code/deposits', doc('Accepted versions of a system, newest first', { ...DEP, response: z.object({ items: z.array(DepositOut) }) }), auth, depositsH.list);
   api.get('/systems/:code/deposits/diff', doc('Files added, removed and changed per category between two versions (default: the last two)', { ...DEP, response: DiffOut }), auth, validate({ query: DiffQuery }), depositsH.diff);
-  api.get('/systems/:code/deposits/:version', doc('One version (3 or v3) with its findings and files', { ...DEP, response: DepositDetailOut }), auth, depositsH.get);
+  api.get('/systems/:code/deposits/:version', doc('One version (3 or v3) with its findings and files (all, or a page: ?limit=&offset=&category=)', { ...DEP, response: DepositDetailOut }), auth, validate({ query: FilesQuery }), depositsH.get);
   api.get('/systems/:code/deposits/:version/act.pdf', doc('The acceptance act as PDF (kk and ru, with the annex of files)', { ...DEP, responseMedia: ['application/pdf'] }), auth, depositsH.actPdf);
   api.get('/systems/:code/deposits/:version/act', doc('The acceptance act: printable HTML (?lang=kk|ru) or PDF (?format=pdf)', { ...DEP, responseMedia: ['text/html', 'application/pdf'] }), auth, validate({ query: ActQuery }), depositsH.act);
   const depositsUi = depositsPages(deps, views);

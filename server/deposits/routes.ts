@@ -8,7 +8,7 @@ import { formatTime } from '../intake/read.js';
 import { ACT_MAX_FILES, formatSize } from './act.js';
 import { findingMessage, findingOut } from './findings.js';
 import * as read from './read.js';
-import { ActQuery, DiffQuery, InventoryQuery, VersionParam } from './schemas.js';
+import { ActQuery, DiffQuery, FilesQuery, InventoryQuery, VersionParam } from './schemas.js';
 import { acceptDeposit } from './service.js';
 import { DepositNotFound } from './errors.js';
 
@@ -56,8 +56,10 @@ export function depositsApi(deps: AppDeps, views: Views) {
       res.json({ items });
     },
 
+    /** One version; its files in path order, all of them unless `?limit=&offset=` (and `?category=`) ask for a page. */
     async get(req: Request, res: Response) {
-      const { deposit } = await read.getDeposit(deps, principalOf(req), code(req), versionOf(req), { limit: 1_000_000, offset: 0 });
+      const page = parseInput(FilesQuery, req.query);
+      const { deposit } = await read.getDeposit(deps, principalOf(req), code(req), versionOf(req), page);
       const { facts: _facts, ...rest } = deposit;
       res.json({ ...rest, findings: deposit.findings.map((f) => findingOut(req.lang, f)) });
     },

@@ -34,6 +34,12 @@ export const DiffQuery = z.object({
   to: z.coerce.number().int().min(1).max(999999).optional(),
 });
 
+export const FilesQuery = z.object({
+  limit: z.coerce.number().int().min(0).max(10_000_000).default(10_000_000),
+  offset: z.coerce.number().int().min(0).default(0),
+  category: z.string().max(32).optional(),
+});
+
 export const ActQuery = z.object({
   lang: z.enum(['kk', 'ru']).optional(),
   format: z.enum(['html', 'pdf']).optional(),

@@ -1,5 +1,6 @@
 import type { Principal } from '../accounts/service.js';
 import { recordAudit } from '../audit/service.js';
+import * as notices from '../notify/notices.js';
 import { meetDeadline } from '../deadlines/service.js';
 import type { Actor, AppDeps } from '../deps.js';
 import { NotFound } from '../errors.js';
@@ -129,6 +130,8 @@ export async function acceptDeposit(deps: AppDeps, actor: Actor, principal: Prin
             ...(stale ? { replacedStaleTag: stale } : {}),
           },
         });
+        // notify/: the body learns its deposit was accepted, with the act (issue 7).
+        await notices.depositAccepted(trx, deps.clock, { systemId: system.id, version, tag: tagName, commit, actLink: `/systems/${encodeURIComponent(system.code)}/deposits/${version}/act` });
       });
     } catch (err) {
       await act.discard();

@@ -1,7 +1,6 @@
 import * as fs from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import git from 'isomorphic-git';
 import { templatesDir } from '../paths.js';
 import { gitEnv } from './env.js';
 import { runGit } from './run.js';
@@ -41,11 +40,19 @@ async function readSkeleton(dir: string, values: Record<string, string>): Promis
   return node;
 }
 
-async function writeNode(gitdir: string, node: DirNode): Promise<string> {
+/**
+ * isomorphic-git is loaded on first use: it is needed only when a repository is formed, and loading it
+ * up front costs every server process ~18 MB of resident memory (docs/benchmarks.md).
+ */
+type IsoGit = typeof import('isomorphic-git').default;
+let isoGit: Promise<IsoGit> | null = null;
+const loadGit = () => (isoGit ??= import('isomorphic-git').then((m) => m.default));
+
+async function writeNode(git: IsoGit, gitdir: string, node: DirNode): Promise<string> {
   const tree = [];
   for (const [path, child] of node.entries) {
     if (child.kind === 'file') tree.push({ mode: '100644', path, type: 'blob' as const, oid: await git.writeBlob({ fs, gitdir, blob: child.content }) });
-    else tree.push({ mode: '040000', path, type: 'tree' as const, oid: await writeNode(gitdir, child) });
+    else tree.push({ mode: '040000', path, type: 'tree' as const, oid: await writeNode(git, gitdir, child) });
   }
   return git.writeTree({ fs, gitdir, tree });
 }
@@ -57,8 +64,9 @@ async function writeNode(gitdir: string, node: DirNode): Promise<string> {
  */
 export async function initWithSkeleton(dataDir: string, gitdir: string, skeleton: Skeleton): Promise<string> {
   await runGit(['init', '--bare', '--quiet', `--initial-branch=${DEFAULT_BRANCH}`, '--', gitdir], { env: gitEnv(dataDir) });
+  const git = await loadGit();
   const root = await readSkeleton(SKELETON_DIR, skeleton.values);
-  const tree = await writeNode(gitdir, root);
+  const tree = await writeNode(git, gitdir, root);
   const seconds = Math.floor(skeleton.when.getTime() / 1000);
   const person = { ...skeleton.author, timestamp: seconds, timezoneOffset: 0 };
   const commit = await git.writeCommit({

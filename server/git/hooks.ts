@@ -1,70 +1,54 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
+import { chmodSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import type { Duplex } from 'node:stream';
 import { join } from 'node:path';
 import { hooksDir } from './env.js';
 
 /**
- * Push policy runs in the server, reached from git's hooks over a Unix socket.
+ * Push policy runs in the server; git's hooks only carry the question there and the answer back.
  *
- * Why a socket rather than a self-contained hook script: the policy needs the database (the
- * system's status right now, who is pushing) and a successful push must append to the audit trail
- * in one transaction with the status change. A hook that opened the database itself would need
- * the server's secrets and configuration in its environment; instead the server spawns
- * receive-pack with two variables — the socket path and a random one-time push token — and the hook
- * (a few lines of plain Node) only forwards its stdin and the quarantine paths, then prints the
- * server's answer as `qoima: …` lines (git shows them as `remote: qoima: …`) and exits 0 or 1.
- * The socket is a file in the data folder, not a network port; a token is known only to the one
- * receive-pack it was made for and dies with it. A receive-pack started without a token (anyone
- * running git on the server by hand) is refused by the hook.
+ * Why in the server: the policy needs the database (the system's status right now, who is pushing)
+ * and a successful push appends to the audit trail in one transaction with the status change. A
+ * hook that opened the database itself would need the server's secrets in its environment.
+ *
+ * How the hook reaches the server: the server spawns receive-pack with one extra descriptor, fd 3,
+ * the child's end of a socketpair whose other end the server holds. git does not close inherited
+ * descriptors, so the hooks receive-pack runs inherit fd 3 too. A hook is a few lines of /bin/sh:
+ * it writes `qoima-hook <name>`, the quarantine path, its stdin (`<old> <new> <ref>` lines) and
+ * `end` to fd 3, then reads `say <text>` lines (printed as `qoima: <text>`, which the client shows
+ * as `remote: qoima: …`) and a final `ok` or `no` (exit 0 or 1). No socket file, no port, no token:
+ * the descriptor is the capability, it exists only in the one receive-pack the server started for an
+ * authorized request, and a receive-pack started any other way (by hand on the server) has no fd 3,
+ * so its hook refuses. (A Node hook over a Unix socket worked too, but starting Node twice per push
+ * cost 0.1–0.4 s; /bin/sh starts in a millisecond — docs/benchmarks.md.)
  *
  * The hooks folder lives in the data folder, outside every repository, and is given to git with
  * `-c core.hooksPath=…` on the command line, which no repository config can override.
  */
-const HOOK_CLIENT = `'use strict';
-// Qoima push hook (written by the server: server/git/hooks.ts). Forwards to the server and prints its answer.
-const net = require('node:net');
-const hook = require('node:path').basename(process.argv[2] || '');
-const socketPath = process.env.QOIMA_HOOK_SOCKET;
-const token = process.env.QOIMA_PUSH_TOKEN;
-const fail = (why) => { process.stderr.write('qoima: ' + why + '\\n'); process.exit(1); };
-if (!socketPath || !token) fail('push refused: not received through the Qoima server');
-const chunks = [];
-process.stdin.on('data', (c) => chunks.push(c));
-process.stdin.on('end', () => {
-  const request = JSON.stringify({
-    token, hook, stdin: Buffer.concat(chunks).toString('utf8'),
-    quarantine: process.env.GIT_QUARANTINE_PATH || null,
-  });
-  let answer = '';
-  const conn = net.createConnection(socketPath, () => conn.end(request + '\\n'));
-  conn.setEncoding('utf8');
-  conn.on('data', (d) => { answer += d; });
-  conn.on('error', () => fail('push refused: the server did not answer'));
-  conn.on('end', () => {
-    let res;
-    try { res = JSON.parse(answer); } catch { return fail('push refused: the server did not answer'); }
-    for (const line of res.messages || []) process.stderr.write('qoima: ' + line + '\\n');
-    process.exit(res.ok ? 0 : 1);
-  });
-});
+const HOOK_SCRIPT = `#!/bin/sh
+# Qoima push hook, written by the server (server/git/hooks.ts): asks the server through fd 3.
+hook=\${0##*/}
+{ printf 'qoima-hook %s\\n%s\\n' "$hook" "$GIT_QUARANTINE_PATH" && cat && printf 'end\\n'; } >&3 2>/dev/null || {
+  echo "qoima: push refused: not received through the Qoima server" >&2
+  exit 1
+}
+while IFS= read -r line <&3; do
+  case $line in
+    'say '*) printf 'qoima: %s\\n' "\${line#say }" >&2 ;;
+    ok) exit 0 ;;
+    *) exit 1 ;;
+  esac
+done
+exit 1
 `;
 
-function shellQuote(s: string): string {
-  return `'${s.replace(/'/g, `'\\''`)}'`;
-}
+export const HOOK_NAMES = ['pre-receive', 'post-receive'] as const;
 
 /** Writes the hooks (atomically, 0755) into the data folder's hooks directory. */
 export function installHooks(dataDir: string): string {
   const dir = hooksDir(dataDir);
   mkdirSync(dir, { recursive: true, mode: 0o755 });
-  const client = join(dir, 'qoima-hook.cjs');
-  writeAtomic(client, HOOK_CLIENT, 0o644);
-  for (const name of ['pre-receive', 'post-receive']) {
-    const script = `#!/bin/sh\nexec ${shellQuote(process.execPath)} ${shellQuote(client)} ${name}\n`;
-    writeAtomic(join(dir, name), script, 0o755);
-  }
+  for (const name of HOOK_NAMES) writeAtomic(join(dir, name), HOOK_SCRIPT, 0o755);
   return dir;
 }
 
@@ -94,92 +78,43 @@ export type HookHandler = (req: HookRequest) => Promise<HookAnswer>;
 
 const MAX_REQUEST = 16 * 1024 * 1024;
 
-const socketFiles = new Set<string>();
-function removeAtExit(path: string): void {
-  if (socketFiles.size === 0) process.once('exit', () => socketFiles.forEach((p) => rmSync(p, { force: true })));
-  socketFiles.add(path);
-}
-
 /**
- * The socket the hooks talk to, one per server process. Each receive-pack registers a handler
- * under a fresh token and unregisters it when the process ends.
+ * Serves the hooks of one receive-pack on the server's end of its fd 3: reads each request up to
+ * its `end` line, asks `handler`, writes the answer. Requests come one at a time (git runs
+ * pre-receive, updates refs, then runs post-receive).
  */
-export class HookServer {
-  private server: Server | null = null;
-  private listening: Promise<string> | null = null;
-  private readonly handlers = new Map<string, HookHandler>();
-
-  constructor(
-    private readonly dataDir: string,
-    private readonly onError: (err: unknown) => void,
-  ) {}
-
-  /** Starts listening on first use; resolves to the socket path. */
-  start(): Promise<string> {
-    this.listening ??= new Promise<string>((resolve, reject) => {
-      const name = `hook-${process.pid}-${randomBytes(4).toString('hex')}.sock`;
-      // A Unix socket path is limited to ~107 bytes; a deep data folder falls back to the temp folder.
-      let path = join(this.dataDir, 'git', name);
-      if (Buffer.byteLength(path) > 100) path = join(tmpdir(), `qoima-${name}`);
-      mkdirSync(join(this.dataDir, 'git'), { recursive: true });
-      rmSync(path, { force: true });
-      const server = createServer({ allowHalfOpen: true }, (socket) => this.serve(socket));
-      server.on('error', reject);
-      server.listen(path, () => {
-        chmodSync(path, 0o600);
-        server.unref();
-        removeAtExit(path);
-        resolve(path);
-      });
-      this.server = server;
-    });
-    return this.listening;
-  }
-
-  register(handler: HookHandler): string {
-    const token = randomBytes(32).toString('base64url');
-    this.handlers.set(token, handler);
-    return token;
-  }
-
-  unregister(token: string): void {
-    this.handlers.delete(token);
-  }
-
-  close(): void {
-    this.server?.close();
-  }
-
-  private serve(socket: Socket): void {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    socket.on('error', () => undefined);
-    socket.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_REQUEST) socket.destroy();
-      else chunks.push(chunk);
-    });
-    socket.on('end', () => {
-      void this.answer(Buffer.concat(chunks).toString('utf8')).then((answer) => socket.end(JSON.stringify(answer)));
-    });
-  }
-
-  private async answer(raw: string): Promise<HookAnswer> {
-    let msg: { token?: unknown; hook?: unknown; stdin?: unknown; quarantine?: unknown };
-    try {
-      msg = JSON.parse(raw) as typeof msg;
-    } catch {
-      return { ok: false, messages: ['push refused: malformed hook request'] };
+export function serveHookChannel(channel: Duplex, handler: HookHandler, onError: (err: unknown) => void): void {
+  let buffer = '';
+  let busy = Promise.resolve();
+  channel.setEncoding('utf8');
+  channel.on('error', () => undefined); // the push ended (or was cut) while a hook was talking
+  channel.on('data', (chunk: string) => {
+    buffer += chunk;
+    if (buffer.length > MAX_REQUEST) {
+      channel.destroy();
+      return;
     }
-    const handler = typeof msg.token === 'string' ? this.handlers.get(msg.token) : undefined;
-    if (!handler || (msg.hook !== 'pre-receive' && msg.hook !== 'post-receive') || typeof msg.stdin !== 'string') {
-      return { ok: false, messages: ['push refused: unknown push'] };
+    for (let end = buffer.indexOf('\nend\n'); end >= 0; end = buffer.indexOf('\nend\n')) {
+      const request = buffer.slice(0, end + 1);
+      buffer = buffer.slice(end + 5);
+      busy = busy.then(() => answer(request)).then((text) => void channel.write(text));
     }
-    try {
-      return await handler({ hook: msg.hook, stdin: msg.stdin, quarantine: typeof msg.quarantine === 'string' ? msg.quarantine : null });
-    } catch (err) {
-      this.onError(err);
-      return { ok: false, messages: ['push refused: internal error (logged)'] };
+  });
+
+  async function answer(request: string): Promise<string> {
+    const [header, quarantine, ...lines] = request.split('\n');
+    const hook = header.startsWith('qoima-hook ') ? header.slice('qoima-hook '.length) : '';
+    let result: HookAnswer;
+    if (hook !== 'pre-receive' && hook !== 'post-receive') {
+      result = { ok: false, messages: ['push refused: malformed hook request'] };
+    } else {
+      try {
+        result = await handler({ hook, stdin: lines.join('\n'), quarantine: quarantine || null });
+      } catch (err) {
+        onError(err);
+        result = { ok: false, messages: ['push refused: internal error (logged)'] };
+      }
     }
+    return result.messages.map((m) => `say ${m.replace(/[\r\n]+/g, ' ')}\n`).join('') + (result.ok ? 'ok\n' : 'no\n');
   }
 }

@@ -37,6 +37,8 @@ export interface WalkOptions {
   /** cat-file processes reading blobs in parallel (default 2). */
   readers?: number;
   cache?: DigestCache;
+  /** Entries per batch handed to a reader (default 256). */
+  chunkSize?: number;
 }
 
 const CHUNK = 256;
@@ -62,6 +64,7 @@ export async function commitOf(dataDir: string, repo: string, ref: string): Prom
  */
 export async function* walkCommit(dataDir: string, repo: string, commit: string, opts: WalkOptions = {}): AsyncGenerator<WalkEntry[]> {
   const env = gitEnv(dataDir, { GIT_DIR: repo });
+  const chunkSize = Math.max(1, opts.chunkSize ?? CHUNK);
   let error: Error | null = null;
   let wake: (() => void) | null = null;
   const signal = () => {
@@ -78,9 +81,11 @@ export async function* walkCommit(dataDir: string, repo: string, commit: string,
     ready.set(c.seq, c);
     signal();
   };
-  const readers = Array.from({ length: Math.max(1, opts.readers ?? 2) }, () =>
-    new BlobReader(env, { maxContent: opts.maxContentBytes ?? 1024 * 1024, cache: opts.cache, onChunk, onError: fail, onDrain: () => maybeResume() }),
-  );
+  // cat-file processes start when the first blob needs reading: a walk served from the cache spawns none.
+  const slots = Math.max(1, opts.readers ?? 2);
+  const readers: BlobReader[] = [];
+  const readerFor = (turn: number) =>
+    (readers[turn % slots] ??= new BlobReader(env, { maxContent: opts.maxContentBytes ?? 1024 * 1024, cache: opts.cache, onChunk, onError: fail, onDrain: () => maybeResume() }));
   const lister = spawnGit(['ls-tree', '-r', '-z', '--full-tree', commit], env);
   lister.stdin.end();
   let listerErr = '';
@@ -100,7 +105,11 @@ export async function* walkCommit(dataDir: string, repo: string, commit: string,
   let keeps: boolean[] = [];
   let rest: Buffer | null = null;
   let paused = false;
-  const busy = () => total - yielded >= MAX_IN_FLIGHT || readers.some((r) => r.full);
+  // The listing pauses when a reader's input pipe is full, or when the caller is behind (the next chunk
+  // is ready but not taken). Never merely because a chunk is still unanswered: with `--buffer`, git
+  // holds the last object's output until more input (or the end) comes, so waiting for it with the
+  // input withheld would wait forever. Memory stays bounded by the pipes' capacity either way.
+  const busy = () => readers.some((r) => r.full) || (ready.has(yielded) && total - yielded >= MAX_IN_FLIGHT);
   const maybeResume = () => {
     if (paused && !busy()) {
       paused = false;
@@ -111,21 +120,25 @@ export async function* walkCommit(dataDir: string, repo: string, commit: string,
   const dispatch = () => {
     if (!entries.length) return;
     const chunk: Chunk = { seq: total++, entries, remaining: 0 };
-    const reader = readers[turn++ % readers.length];
-    const from = reader.count;
+    let reader: BlobReader | null = null;
+    let from = 0;
     entries.forEach((e, i) => {
       if (e.type !== 'blob') return;
       const known = keeps[i] ? undefined : opts.cache?.get(e.oid);
       if (known) Object.assign(e, known);
       else {
+        if (!reader) {
+          reader = readerFor(turn++);
+          from = reader.count;
+        }
         chunk.remaining++;
         reader.ask(chunk, e, keeps[i]);
       }
     });
     entries = [];
     keeps = [];
-    if (chunk.remaining === 0) onChunk(chunk);
-    else reader.flush(from);
+    if (!reader) onChunk(chunk);
+    else (reader as BlobReader).flush(from);
   };
 
   lister.stdout.on('data', (data: Buffer) => {
@@ -142,7 +155,7 @@ export async function* walkCommit(dataDir: string, repo: string, commit: string,
         const path = buf.toString('utf8', tab + 1, nul);
         entries.push({ path, mode: buf.toString('latin1', pos, sp1), type, oid: buf.toString('latin1', sp2 + 1, tab), size: 0, sha256: null, lfs: null, magic: 'empty', content: null, missing: false });
         keeps.push(type === 'blob' && (opts.wantContent?.(path) ?? false));
-        if (entries.length >= CHUNK) dispatch();
+        if (entries.length >= chunkSize) dispatch();
       }
       pos = nul + 1;
     }

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import type { Duplex } from 'node:stream';
 
 /**
  * Spawning git: always an argument vector (never a shell), always in its own process group so that
@@ -7,6 +8,12 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
  */
 export function spawnGit(args: string[], env: NodeJS.ProcessEnv, cwd?: string): ChildProcessWithoutNullStreams {
   return spawn('git', args, { env, cwd, stdio: ['pipe', 'pipe', 'pipe'], detached: true, windowsHide: true });
+}
+
+/** Like spawnGit, with a socketpair on the child's fd 3 (the hooks' channel, server/git/hooks.ts). */
+export function spawnGitWithChannel(args: string[], env: NodeJS.ProcessEnv): { child: ChildProcessWithoutNullStreams; channel: Duplex } {
+  const child = spawn('git', args, { env, stdio: ['pipe', 'pipe', 'pipe', 'pipe'], detached: true, windowsHide: true });
+  return { child: child as unknown as ChildProcessWithoutNullStreams, channel: child.stdio[3] as Duplex };
 }
 
 /** Ends a spawned git and its whole process group: TERM now, KILL if still there a moment later. */

@@ -1,9 +1,11 @@
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { Transform, pipeline, type TransformCallback } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import type { Request, Response } from 'express';
 import type { Metrics } from '../http/metrics.js';
 import { GitError } from './errors.js';
-import { killGit, spawnGit } from './run.js';
+import { type HookHandler, serveHookChannel } from './hooks.js';
+import { killGit, spawnGit, spawnGitWithChannel } from './run.js';
 
 /**
  * git's smart HTTP protocol (gitprotocol-http(5), gitprotocol-v2(5)), served by git itself:
@@ -53,6 +55,8 @@ export interface RunContext {
   config?: string[];
   metrics: Metrics;
   onStderr?: (text: string) => void;
+  /** receive-pack: answers its pre-/post-receive hooks over fd 3 (server/git/hooks.ts). */
+  hooks?: { handler: HookHandler; onError: (err: unknown) => void };
 }
 
 function gitArgs(ctx: RunContext, extra: string[]): string[] {
@@ -89,7 +93,16 @@ function capped(limit: number): Transform {
 
 function runService(req: Request | null, res: Response, ctx: RunContext, extra: string[], preamble: Buffer | null, contentType: string, gzip = false): Promise<void> {
   return new Promise<void>((resolve, reject) => {
-    const child = spawnGit(gitArgs(ctx, extra), ctx.env);
+    let child: ChildProcessWithoutNullStreams;
+    if (ctx.hooks) {
+      const spawned = spawnGitWithChannel(gitArgs(ctx, extra), ctx.env);
+      child = spawned.child;
+      serveHookChannel(spawned.channel, ctx.hooks.handler, ctx.hooks.onError);
+      // Only git's processes hold the other end: once receive-pack is gone nothing more will come.
+      child.once('exit', () => spawned.channel.destroy());
+    } else {
+      child = spawnGit(gitArgs(ctx, extra), ctx.env);
+    }
     let inputError: Error | null = null;
     let bodyDone = req === null;
     let clientGone = false;
@@ -101,11 +114,34 @@ function runService(req: Request | null, res: Response, ctx: RunContext, extra: 
       if (preamble) res.write(preamble);
     };
 
+    // upload-pack writes its pack in ~8 KB side-band packets: reads that arrive in the same turn of
+    // the event loop go out in one corked write (one syscall, not one per packet); a full socket
+    // buffer pauses git until the client has read (backpressure, bounded memory).
+    let pending: Buffer[] = [];
+    let pendingBytes = 0;
+    let scheduled = false;
+    const flush = () => {
+      scheduled = false;
+      if (!pending.length || clientGone) return void (pending = []);
+      startResponse();
+      res.cork();
+      let ok = true;
+      for (const chunk of pending) ok = res.write(chunk) && ok;
+      res.uncork();
+      pending = [];
+      pendingBytes = 0;
+      if (!ok) child.stdout.pause();
+    };
     child.stdout.on('data', (chunk: Buffer) => {
       ctx.metrics.bytesOut.inc({ kind: 'git' }, chunk.length);
       if (clientGone) return; // drained and dropped: a receive-pack finishing its work must not block
-      startResponse();
-      if (!res.write(chunk)) child.stdout.pause();
+      pending.push(chunk);
+      pendingBytes += chunk.length;
+      if (pendingBytes >= 256 * 1024) flush();
+      else if (!scheduled) {
+        scheduled = true;
+        setImmediate(flush);
+      }
     });
     res.on('drain', () => child.stdout.resume());
     res.on('error', () => undefined);
@@ -132,9 +168,10 @@ function runService(req: Request | null, res: Response, ctx: RunContext, extra: 
       ctx.metrics.gitOperations.inc({ service: ctx.service, result });
       if (stderr && ctx.onStderr) ctx.onStderr(stderr);
       if (clientGone) return resolve();
-      if (inputError && !res.headersSent) {
+      if (inputError && !res.headersSent && !pending.length) {
         return reject(inputError instanceof GitError ? inputError : new GitError(code === null ? 500 : 400, 'git_request_failed', { signal: signal ?? '' }));
       }
+      flush();
       startResponse();
       res.end();
       resolve();

@@ -98,9 +98,10 @@ export class BlobStreams {
 
   open(oid: string): Promise<{ size: number; stream: Readable }> {
     if (this.failure) return Promise.reject(this.failure);
-    if (this.state !== 'idle') return Promise.reject(new Error('BlobStreams: the previous blob is still being read'));
+    // The previous blob must have been read to its end; only its trailing LF may still be on its way.
+    if ((this.state !== 'idle' && this.state !== 'lf') || this.waiting) return Promise.reject(new Error('BlobStreams: the previous blob is still being read'));
     if (!COMMIT.test(oid)) return Promise.reject(new Error(`BlobStreams: not an object id: ${oid}`));
-    this.state = 'header';
+    if (this.state === 'idle') this.state = 'header';
     return new Promise((resolve, reject) => {
       this.waiting = { resolve, reject };
       this.child.stdin.write(oid + '\n');
@@ -159,7 +160,7 @@ export class BlobStreams {
         else if (!more) this.child.stdout.pause();
       } else if (this.state === 'lf') {
         data = data.subarray(1);
-        this.state = 'idle';
+        this.state = this.waiting ? 'header' : 'idle';
       } else {
         throw new Error('git cat-file: output nobody asked for');
       }

@@ -11,7 +11,8 @@ function normalize(err: unknown): AppError | null {
   if (e?.type === 'entity.parse.failed') return new InvalidInput('invalid_json');
   if (e?.type === 'entity.too.large') return new TooLarge('body_too_large');
   if (e?.type === 'encoding.unsupported' || e?.type === 'charset.unsupported') return new InvalidInput('unsupported_encoding');
-  if (e?.status === 400 && e?.type) return new InvalidInput('bad_request');
+  // a path parameter that is not valid percent-encoding (overlong UTF-8 `%c0%ae`): the router's URIError, status 400
+  if (e?.status === 400 && (e?.type || err instanceof URIError)) return new InvalidInput('bad_request');
   return null;
 }
 

@@ -7,14 +7,18 @@ import { parseInput } from '../util/validate.js';
  * one message per bad field. Shared by the API, the pages and the service.
  */
 
+/** No form nests deeper than a few levels; a hostile body 10 000 deep is refused, not recursed into. */
+const MAX_DEPTH = 32;
+
 /** Text left blank is "not given": empty strings are dropped at every level (arrays lose them too). */
-export function dropEmpty(value: unknown): unknown {
+export function dropEmpty(value: unknown, depth = 0): unknown {
+  if (depth > MAX_DEPTH) throw new InvalidInput('invalid_json');
   if (typeof value === 'string') return value.trim() === '' ? undefined : value;
-  if (Array.isArray(value)) return value.map(dropEmpty).filter((v) => v !== undefined && v !== null);
+  if (Array.isArray(value)) return value.map((v) => dropEmpty(v, depth + 1)).filter((v) => v !== undefined && v !== null);
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value)) {
-      const cleaned = dropEmpty(v);
+      const cleaned = dropEmpty(v, depth + 1);
       if (cleaned !== undefined) out[k] = cleaned;
     }
     return out;

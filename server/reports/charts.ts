@@ -23,11 +23,11 @@ export const COLORS = { received: '#2f6fb3', accepted: '#2f8f5b', onTime: '#2f8f
 
 const text = (x: number, y: number, s: string | number, size = 9, anchor: 'start' | 'middle' | 'end' = 'middle', fill = COLORS.text, bold = false): Shape => ({ kind: 'text', x, y, text: String(s), size, anchor, fill, bold });
 
-/** A round top for the axis: 1, 2, 5 × 10^n at or above the largest value (at least 1). */
+/** A round top for the axis, at or above the largest value, whose half is a whole number too: 2, 4, 6, 8, 10 × 10^n. */
 export function niceMax(max: number): number {
-  if (max <= 1) return 1;
+  if (max <= 2) return 2;
   const p = 10 ** Math.floor(Math.log10(max));
-  return [1, 2, 5, 10].map((k) => k * p).find((v) => v >= max)!;
+  return [1, 2, 4, 6, 8, 10].map((k) => k * p).find((v) => v >= max && (v / 2) % 1 === 0)!;
 }
 
 function legend(shapes: Shape[], y: number, x0: number, items: [string, string][]): void {

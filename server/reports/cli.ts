@@ -9,6 +9,7 @@ import { computeReport } from './load.js';
 import { parsePeriod } from './period.js';
 import * as service from './service.js';
 import { almatyDate } from '../calendar/types.js';
+import { formatDate } from '../intake/read.js';
 
 /** As server/cli.ts's CLI_ACTOR (not imported: cli.ts imports this file). */
 const CLI_ACTOR: Actor = { userId: null, orgId: null, login: 'cli', ip: null };
@@ -36,16 +37,16 @@ export function registerReportCommands(program: Command, ctx: CliContext): void 
       const lang: Lang = isLang(o.lang) ? o.lang : ctx.lang;
       const key = o.period ?? (o.from || o.to ? 'range' : '');
       const period = parsePeriod(key, { from: o.from, to: o.to });
+      if (!o.store && period.from > almatyDate(new Date())) throw new ReportInvalid('report_period_future', { from: period.from });
       const deps = await ctx.open();
       try {
         if (o.store) {
           const stored = await service.storeReport(deps, CLI_ACTOR, { period: key }, 'cli');
           return ctx.out(`report ${stored.period} revision ${stored.revision} stored (id ${stored.id}) sha256 ${stored.sha256}`);
         }
-        if (period.from > almatyDate(deps.clock())) throw new ReportInvalid('report_period_future', { from: period.from });
         const data = await computeReport(deps.db, deps.clock, period);
         const bytes = await renderReport(o.format as ReportFormat, lang, data);
-        if (data.draft) process.stderr.write(`qoima: ${t(lang, 'reports.draft_banner', { date: data.asOf })}\n`);
+        if (data.draft) process.stderr.write(`qoima: ${t(lang, 'reports.draft_banner', { date: formatDate(data.asOf) })}\n`);
         if (!o.out) return void process.stdout.write(bytes);
         writeFileSync(o.out, bytes);
         ctx.out(t(lang, 'reports.cli.written', { file: o.out, bytes: bytes.length, format: `${o.format}${data.draft ? `, ${t(lang, 'reports.draft')}` : ''}`, lang }));

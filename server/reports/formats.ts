@@ -1,5 +1,6 @@
 import ExcelJS from 'exceljs';
 import type { Lang } from '../http/i18n.js';
+import { formatDate } from '../intake/read.js';
 import { reportHtml } from './html.js';
 import type { ReportData } from './model.js';
 import { reportPdf } from './pdf.js';
@@ -42,7 +43,7 @@ const csvCell = (c: Cell) => {
  */
 export function reportCsv(lang: Lang, data: ReportData, stored?: StoredMark): string {
   const lines: Cell[][] = [[`${tr(lang, 'title')} — ${periodTitle(lang, data.period)}`]];
-  if (data.draft) lines.push([tr(lang, 'draft'), tr(lang, 'draft_banner', { date: data.asOf })]);
+  if (data.draft) lines.push([tr(lang, 'draft'), tr(lang, 'draft_banner', { date: formatDate(data.asOf) })]);
   for (const [label, value] of headerLines(lang, data, stored)) lines.push([label, value]);
   for (const table of reportTables(lang, data)) lines.push([], [table.title], table.columns, ...table.rows);
   return '\uFEFF' + lines.map((cells) => cells.map(csvCell).join(',')).join('\r\n') + '\r\n';
@@ -69,7 +70,7 @@ export async function reportXlsx(lang: Lang, data: ReportData, stored?: StoredMa
     });
     if (table.id === 'summary') {
       sheet.addRow([]);
-      if (data.draft) sheet.addRow([tr(lang, 'draft'), tr(lang, 'draft_banner', { date: data.asOf })]).font = { bold: true, color: { argb: 'FF9C4A00' } };
+      if (data.draft) sheet.addRow([tr(lang, 'draft'), tr(lang, 'draft_banner', { date: formatDate(data.asOf) })]).font = { bold: true, color: { argb: 'FF9C4A00' } };
       for (const [label, value] of headerLines(lang, data, stored)) sheet.addRow([label, value]);
     }
   }

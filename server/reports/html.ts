@@ -32,7 +32,7 @@ export function documentModel(lang: Lang, data: ReportData, stored?: StoredMark)
     title: tr(lang, 'title'),
     subtitle: tr(lang, 'subtitle'),
     period: periodTitle(lang, data.period),
-    draft: data.draft ? `${tr(lang, 'draft')}: ${tr(lang, 'draft_banner', { date: formatDate(data.asOf) })}` : null,
+    draft: data.draft ? tr(lang, 'draft_banner', { date: formatDate(data.asOf) }) : null,
     draftLabel: data.draft ? tr(lang, 'draft') : null,
     header: headerLines(lang, data, stored),
     tables: reportTables(lang, data).map((table) => ({

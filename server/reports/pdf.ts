@@ -1,4 +1,5 @@
 import type { Lang } from '../http/i18n.js';
+import { formatDate } from '../intake/read.js';
 import { createPdf, pdfBuffer } from '../util/pdf.js';
 import { reportCharts, type Chart } from './charts.js';
 import type { ReportData } from './model.js';
@@ -17,9 +18,9 @@ const WEIGHTS: Record<ReportTable['id'], number[]> = {
   categories: [5, 1.2, 1.6],
   grantees: [1.4, 6, 1.4, 1.4],
   compliance: [3.4, 0.8, 1, 1, 1, 1.2, 1.2, 1, 1],
-  bodies: [1.3, 3.4, 0.9, 1, 0.9, 1, 0.9, 0.9, 1.3, 0.9, 0.9, 0.9, 0.8, 0.8],
+  bodies: [1.7, 3.2, 0.9, 1, 0.9, 1, 0.9, 0.9, 1.7, 0.9, 0.9, 0.9, 0.8, 0.8],
   monthly: [3, 1.5, 1.5, 1.5],
-  exceptions: [1, 1.6, 1.3, 2.2, 2.2, 2.2, 1, 0.9, 0.7, 2.4],
+  exceptions: [1.4, 1.7, 1.2, 2, 2.2, 2.2, 1.4, 1, 0.7, 2.4],
 };
 
 export async function reportPdf(lang: Lang, data: ReportData, stored?: { revision: number; sha256: string }): Promise<Buffer> {
@@ -32,7 +33,7 @@ export async function reportPdf(lang: Lang, data: ReportData, stored?: { revisio
   doc.font('bold').fontSize(12).text(periodTitle(lang, data.period), { align: 'center' }).moveDown(0.6);
   if (data.draft) {
     doc.save().rect(MARGIN, doc.y, width, 30).fill('#fff4e5').restore();
-    doc.fillColor('#9c4a00').font('bold').fontSize(10).text(`${tr(lang, 'draft')}: ${tr(lang, 'draft_banner', { date: data.asOf.split('-').reverse().join('.') })}`, MARGIN + 8, doc.y + 6, { width: width - 16 });
+    doc.fillColor('#9c4a00').font('bold').fontSize(10).text(tr(lang, 'draft_banner', { date: formatDate(data.asOf) }), MARGIN + 8, doc.y + 6, { width: width - 16 });
     doc.fillColor('black').moveDown(1);
   }
   doc.fontSize(9);
@@ -44,10 +45,12 @@ export async function reportPdf(lang: Lang, data: ReportData, stored?: { revisio
   for (const table of reportTables(lang, data)) drawTable(doc, table, width, tr(lang, 'none'));
   for (const chart of reportCharts(lang, data)) drawChart(doc, chart, width);
 
-  // Page numbers: "n / total" at the foot of every page.
+  // Page numbers: "n / total" at the foot of every page, inside the bottom margin (which pdfkit
+  // would otherwise answer with a new page).
   const range = doc.bufferedPageRange();
   for (let i = 0; i < range.count; i++) {
     doc.switchToPage(range.start + i);
+    doc.page.margins.bottom = 0;
     doc.font('body').fontSize(8).fillColor('#5f6b7a').text(`${data.period.key ?? ''} · ${i + 1} / ${range.count}`, MARGIN, doc.page.height - MARGIN + 10, { width, align: 'right', lineBreak: false });
   }
   doc.fillColor('black');
@@ -64,14 +67,25 @@ function drawTable(doc: PDFKit.PDFDocument, table: ReportTable, width: number, n
   const total = weights.reduce((a, b) => a + b, 0);
   const widths = weights.map((w) => (width * w) / total);
   const pad = 3;
-  const rowHeight = (cells: string[], font: string, size: number) => {
+  // Laying text out is what costs here (fontkit shapes every string): a number is one line, and a
+  // text already measured at this width is not measured again.
+  const heights = new Map<string, number>();
+  const rowHeight = (cells: string[], font: string, size: number, numeric: boolean[] = []) => {
     doc.font(font).fontSize(size);
-    return Math.max(...cells.map((c, i) => doc.heightOfString(c || ' ', { width: widths[i] - 2 * pad }))) + 2 * pad;
+    const line = doc.currentLineHeight(true);
+    const measure = (c: string, i: number) => {
+      if (numeric[i] || !c) return line;
+      const key = `${font}|${size}|${i}|${c}`;
+      let h = heights.get(key);
+      if (h === undefined) heights.set(key, (h = doc.heightOfString(c, { width: widths[i] - 2 * pad })));
+      return h;
+    };
+    return Math.max(...cells.map(measure)) + 2 * pad;
   };
   const drawRow = (cells: string[], opts: { header?: boolean; numeric?: boolean[] }) => {
     const font = opts.header ? 'bold' : 'body';
     const size = opts.header ? 7.5 : 8;
-    const h = rowHeight(cells, font, size);
+    const h = rowHeight(cells, font, size, opts.numeric);
     if (doc.y + h > doc.page.height - MARGIN) {
       doc.addPage();
       if (!opts.header) drawRow(table.columns, { header: true });

@@ -1,5 +1,4 @@
 import type { Db, Trx } from '../../storage/db.js';
-import { insertReturningId } from '../accounts/queries.js';
 
 /**
  * What the half-yearly report is computed from: the database only, never the repositories
@@ -181,5 +180,3 @@ export async function orgsByIds(q: Q, ids: Iterable<number>): Promise<OrgFact[]>
   const rows = await byIds(ids, (chunk) => q('organizations').whereIn('id', chunk).select('id', 'bin', 'name_kk', 'name_ru'));
   return rows.map((r) => ({ ...r, id: Number(r.id) }));
 }
-
-export { insertReturningId };

@@ -1,4 +1,4 @@
-import { t, type Lang } from '../http/i18n.js';
+import { hasMessage, t, type Lang } from '../http/i18n.js';
 import { formatDate, formatTime } from '../intake/read.js';
 import type { OrgRef, ReportData } from './model.js';
 
@@ -28,7 +28,8 @@ export function periodTitle(lang: Lang, period: ReportData['period']): string {
 export function headerLines(lang: Lang, data: ReportData, stored?: { revision: number; sha256: string }): [string, string][] {
   const lines: [string, string][] = [[tr(lang, 'period'), `${periodTitle(lang, data.period)} (${formatDate(data.period.from)} – ${formatDate(data.period.to)})`]];
   if (data.period.dueDate) lines.push([tr(lang, 'due'), formatDate(data.period.dueDate)]);
-  lines.push([tr(lang, 'as_of'), formatDate(data.asOf)], [tr(lang, 'generated'), formatTime(data.generatedAt)], [tr(lang, 'edition'), data.edition.title]);
+  const edition = `reports.edition_titles.${data.edition.id}`;
+  lines.push([tr(lang, 'as_of'), formatDate(data.asOf)], [tr(lang, 'generated'), formatTime(data.generatedAt)], [tr(lang, 'edition'), hasMessage(lang, edition) ? t(lang, edition) : data.edition.title]);
   if (stored) lines.push([tr(lang, 'stored'), tr(lang, 'revision', { n: stored.revision })], [tr(lang, 'sha256'), stored.sha256]);
   return lines;
 }

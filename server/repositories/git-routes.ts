@@ -4,7 +4,7 @@ import type { AppDeps } from '../deps.js';
 import { NotFound } from '../errors.js';
 import { gitEnv, hooksDir, prepareGitHome } from '../git/env.js';
 import { GitError } from '../git/errors.js';
-import { HookServer, installHooks } from '../git/hooks.js';
+import { installHooks } from '../git/hooks.js';
 import { Limiter } from '../git/limiter.js';
 import { advertiseRefs, serviceFromQuery, serviceRpc, wantsV2, type GitService, type RunContext } from '../git/transport.js';
 import { gitPrincipal } from '../http/auth.js';
@@ -43,7 +43,6 @@ export function gitTransport(deps: AppDeps, metrics: Metrics) {
   const { dataDir } = deps.config;
   prepareGitHome(dataDir);
   installHooks(dataDir);
-  const hookServer = new HookServer(dataDir, (err) => deps.logger.error({ err }, 'git: hook handler failed'));
   const uploads = new Limiter(deps.config.gitMaxUploads);
   const onStderr = (text: string) => deps.logger.debug({ stderr: text }, 'git stderr');
 
@@ -111,7 +110,6 @@ export function gitTransport(deps: AppDeps, metrics: Metrics) {
     async receivePack(req: Request, res: Response) {
       const target = targetOf(res);
       wantsV2(req.headers['git-protocol'], 'receive-pack'); // validates the header; pushes speak v0
-      const socket = await hookServer.start();
       const p = target.principal;
       const hooks = pushHooks(deps, {
         systemId: target.systemId,
@@ -120,13 +118,14 @@ export function gitTransport(deps: AppDeps, metrics: Metrics) {
         actor: actorOf(req),
         lang: isLang(p.user.lang) ? p.user.lang : req.lang,
       });
-      const token = hookServer.register(hooks.handler);
       try {
         // Reflogs name the pusher, as git http-backend does with REMOTE_USER.
-        const env = { QOIMA_HOOK_SOCKET: socket, QOIMA_PUSH_TOKEN: token, GIT_COMMITTER_NAME: p.user.login, GIT_COMMITTER_EMAIL: `${p.user.login}@qoima` };
-        await serviceRpc(req, res, context(target, false, env, [`core.hooksPath=${hooksDir(dataDir)}`]));
+        const env = { GIT_COMMITTER_NAME: p.user.login, GIT_COMMITTER_EMAIL: `${p.user.login}@qoima` };
+        await serviceRpc(req, res, {
+          ...context(target, false, env, [`core.hooksPath=${hooksDir(dataDir)}`]),
+          hooks: { handler: hooks.handler, onError: (err) => deps.logger.error({ err }, 'git: hook handler failed') },
+        });
       } finally {
-        hookServer.unregister(token);
         await hooks.release();
       }
     },

@@ -4,6 +4,8 @@ import type { Actor, AppDeps } from '../deps.js';
 import type { HookAnswer, HookHandler, HookRequest } from '../git/hooks.js';
 import { currentRefs, isAncestor, quarantineEnv, quarantineOf, scanPushedObjects } from '../git/inspect.js';
 import { scheduleMaintenance } from '../git/maintenance.js';
+import { pushedLfsPointers } from '../git/lfs-pointers.js';
+import { objectsOfSystem } from '../lfs/queries.js';
 import { gitEnv } from '../git/env.js';
 import { t, type Lang } from '../http/i18n.js';
 import { acquireRepoLock } from '../../storage/repos.js';
@@ -52,6 +54,15 @@ export function pushHooks(deps: AppDeps, ctx: PushContext): { handler: HookHandl
         rejections.push({ key: 'git.push.blob_too_large', params: { path: b.path ?? b.oid, size: mb(b.size), limit: mb(deps.config.maxBlobBytes) } });
       }
       for (const n of found.badNames) rejections.push({ key: 'git.push.bad_name', params: { name: n.name } });
+      // Push integrity (issue 5 §3): every new LFS pointer must name an object this system holds, with
+      // its size — uploaded first by `git lfs push` (the pre-push hook), never through another system.
+      const pointers = await pushedLfsPointers(deps.config.dataDir, ctx.repo, quarantine);
+      if (pointers.length) {
+        const held = await objectsOfSystem(deps.db, ctx.systemId, [...new Set(pointers.map((p) => p.oid))]);
+        for (const p of pointers) {
+          if (held.get(p.oid) !== p.size) rejections.push({ key: 'git.push.lfs_object_missing', params: { oid: p.oid.slice(0, 16), size: p.size } });
+        }
+      }
     }
     const checkedMs = Number(process.hrtime.bigint() - started) / 1e6;
     if (rejections.length) return refuse(rejections);

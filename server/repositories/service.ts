@@ -87,7 +87,9 @@ export async function recordPush(deps: ServiceDeps, actor: Actor, systemId: numb
     const system = await q.systemForRepository(trx, systemId);
     if (!system) throw new NotFound();
     const at = deps.clock().toISOString();
-    const moved = await q.moveStatus(trx, systemId, ['repository_formed', 'accepted'], 'deposit_received', at);
+    // The operator's own deposit/* tags mark an accepted version; they are not a new deposit.
+    const deposit = updates.some((u) => !u.ref.startsWith('refs/tags/deposit/'));
+    const moved = deposit && (await q.moveStatus(trx, systemId, ['repository_formed', 'accepted'], 'deposit_received', at));
     const to: SystemStatus = moved ? 'deposit_received' : system.status;
     await recordAudit(trx, deps.clock, actor, {
       action: 'repository.pushed',

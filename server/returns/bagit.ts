@@ -77,6 +77,7 @@ export function bagName(systemCode: string, date: string): string {
  */
 export function isPortablePath(path: string | null): path is string {
   if (!path || path.length > 4096 || path.startsWith('/')) return false;
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused here
   if (/[\\\u0000-\u001f\u007f]/.test(path)) return false;
   return path.split('/').every((segment) => segment !== '' && segment !== '.' && segment !== '..');
 }

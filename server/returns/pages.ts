@@ -10,6 +10,7 @@ import { t } from '../http/i18n.js';
 import type { Views } from '../http/views.js';
 import { displayDate, displayTime } from '../notify/render.js';
 import { SCOPES } from './schemas.js';
+import { notifiableSystems } from './queries.js';
 import * as read from './read.js';
 import { sendPackage, startReturnJob } from './routes.js';
 import * as returns from './service.js';
@@ -96,6 +97,7 @@ export function returnsPages(deps: AppDeps, views: Views) {
       noStore(res);
       views.render(req, res, 'returns/list', {
         title: t(req.lang, 'returns.list.title'),
+        notifiable: p.roles[0] === 'body_user' ? await notifiableSystems(deps.db, p) : [],
         ready: items.filter((i) => i.status === 'returned'),
         others: items.filter((i) => i.status !== 'returned'),
         archivist: p.roles[0] === 'archivist',

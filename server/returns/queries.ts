@@ -245,3 +245,13 @@ export async function registerNumberOf(q: Q, systemId: number): Promise<string |
     .first('register_entries.register_no', 'register_entries.year');
   return row ? `${row.register_no}/${row.year}` : null;
 }
+
+/** The owner's systems that may be notified now (an accepted version, no notice yet): the body's way in. */
+export async function notifiableSystems(q: Q, principal: Principal): Promise<{ code: string; name_kk: string; name_ru: string; status: string }[]> {
+  return scopeOwned(q('systems'), principal)
+    .whereIn('systems.status', ['accepted', 'deposit_received'])
+    .whereExists((sub: Knex.QueryBuilder) => sub.select('d.id').from('deposits as d').whereRaw('?? = ??', ['d.system_id', 'systems.id']))
+    .whereNotExists((sub: Knex.QueryBuilder) => sub.select('r.id').from('returns as r').whereRaw('?? = ??', ['r.system_id', 'systems.id']))
+    .select('systems.code', 'systems.name_kk', 'systems.name_ru', 'systems.status')
+    .orderBy('systems.code');
+}

@@ -95,18 +95,12 @@ export async function writeRecords(deps: AppDeps, input: RecordsInput, bag: BagW
 /** The audit events, paged from the database into a scratch file (hashed as written), then into the bag. */
 async function writeAudit(deps: AppDeps, input: RecordsInput, bag: BagWriter): Promise<void> {
   const file = await HashedFile.create(join(input.work, 'audit-events.jsonl'));
-  const applicationIds = await q.applicationIdsOf(deps.db, input.system.id);
-  let after = 0;
-  let count = 0;
-  for (;;) {
-    const rows = await q.auditPage(deps.db, { id: input.system.id, code: input.system.code, applicationIds }, after, 1000);
-    if (!rows.length) break;
-    for (const r of rows) {
-      const line = { id: Number(r.id), at: r.at, actor_user_id: r.actor_user_id, actor_org_id: r.actor_org_id, actor_login: r.actor_login, action: r.action, subject_type: r.subject_type, subject_id: r.subject_id, details: r.details, ip: r.ip, prev_hash: r.prev_hash, hash: r.hash };
-      await file.append(JSON.stringify(line) + '\n');
-      count++;
-    }
-    after = Number(rows[rows.length - 1].id);
+  let count: number;
+  try {
+    count = await copyAuditEvents(deps, input, file);
+  } catch (err) {
+    await file.discard();
+    throw err;
   }
   const digests = await file.close();
   await bag.addPayload({ path: 'records/audit-events.jsonl', size: file.size, open: () => createReadStream(file.path), digests });
@@ -121,4 +115,20 @@ async function writeAudit(deps: AppDeps, input: RecordsInput, bag: BagWriter): P
       trailHeadAtPackaging: head ? { id: Number(head.id), hash: head.hash } : null,
     }),
   );
+}
+
+async function copyAuditEvents(deps: AppDeps, input: RecordsInput, file: HashedFile): Promise<number> {
+  const applicationIds = await q.applicationIdsOf(deps.db, input.system.id);
+  let after = 0;
+  let count = 0;
+  for (;;) {
+    const rows = await q.auditPage(deps.db, { id: input.system.id, code: input.system.code, applicationIds }, after, 1000);
+    if (!rows.length) return count;
+    for (const r of rows) {
+      const line = { id: Number(r.id), at: r.at, actor_user_id: r.actor_user_id, actor_org_id: r.actor_org_id, actor_login: r.actor_login, action: r.action, subject_type: r.subject_type, subject_id: r.subject_id, details: r.details, ip: r.ip, prev_hash: r.prev_hash, hash: r.hash };
+      await file.append(JSON.stringify(line) + '\n');
+      count++;
+    }
+    after = Number(rows[rows.length - 1].id);
+  }
 }

@@ -13,7 +13,10 @@ export type ReturnScope = (typeof SCOPES)[number];
 export const EARLIEST_DATE = '2020-01-01';
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
-const isCalendarDate = (v: string) => DATE.test(v) && new Date(v + 'T00:00:00Z').toISOString().slice(0, 10) === v;
+const isCalendarDate = (v: string) => {
+  const d = new Date(v + 'T00:00:00Z');
+  return DATE.test(v) && !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === v;
+};
 
 const pastDate = (today: string) =>
   z

@@ -39,6 +39,9 @@ export function validateTreePath(raw: string): string {
   if (path.startsWith('/')) fail('path_invalid');
   for (const segment of path.split('/')) {
     if (segment === '' || segment === '.' || segment === '..') fail('path_invalid');
+    // Unicode look-alikes of `.`, `..`, `/` and `\` (one-dot leader, fullwidth solidus, division slash): refused too
+    const compat = segment.normalize('NFKC');
+    if (compat === '.' || compat === '..' || /[/\\\u2215\u2044\u29f8]/.test(compat)) fail('path_invalid');
     if (Buffer.byteLength(segment) > MAX_SEGMENT_BYTES) fail('path_too_long');
     const folded = segment.toLowerCase().replace(/[. ]+$/, '');
     if (folded === '.git' || folded === 'git~1' || folded === '.gitmodules') fail('path_reserved');

@@ -28,13 +28,15 @@ export function createPdf(o: PdfOptions): PDFKit.PDFDocument {
     margin: o.margin ?? 48,
     compress: true,
     bufferPages: true,
-    font: PDF_FONTS.body,
     info: { Title: o.title, Author: 'Qoima', Subject: o.subject ?? o.title, CreationDate: o.date, ModDate: o.date },
   });
+  // Not the constructor's `font` option: pdfkit then knows DejaVu Sans by its path and by its name, and
+  // never caches it under `body` — every doc.font('body') would parse the font file again (seconds
+  // for a report with many table cells).
   doc.registerFont('body', PDF_FONTS.body);
   doc.registerFont('bold', PDF_FONTS.bold);
   doc.registerFont('mono', PDF_FONTS.mono);
-  return doc;
+  return doc.font('body');
 }
 
 /** The whole document as one buffer (for attachments and hashing). */

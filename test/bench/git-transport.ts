@@ -63,7 +63,7 @@ async function makeSource(dir: string, mb: number): Promise<number> {
     mkdirSync(join(dir, 'source', 'vendor'), { recursive: true });
     for (let i = c; i < binaries; i += 5) writeFileSync(join(dir, 'source', 'vendor', `blob-${i}.bin`), randomBytes(4 * 1024 * 1024));
     await ok('git', ['add', '-A'], { cwd: dir });
-    await ok('git', ['commit', '-q', '-m', `vendor ${c}`], { cwd: dir });
+    await ok('git', ['commit', '-q', '--allow-empty', '-m', `vendor ${c}`], { cwd: dir });
   }
   const textBytes = mb * 0.1 * 1024 * 1024;
   for (let c = 0; c < 20; c++) {
@@ -81,6 +81,16 @@ async function makeSource(dir: string, mb: number): Promise<number> {
   return readdirSync(packDir).filter((f) => f.endsWith('.pack')).reduce((n, f) => n + statSync(join(packDir, f)).size, 0);
 }
 
+/** CPU seconds (user + system) a process has used so far (its children not included). */
+function cpuOf(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
 function rssOf(pid: number): number {
   try {
     const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -91,8 +101,9 @@ function rssOf(pid: number): number {
 }
 
 /** Runs `fn`, sampling the server's RSS every 20 ms; returns seconds and peak RSS. */
-async function measure(pid: number, fn: () => Promise<void>): Promise<{ seconds: number; rss: number }> {
+async function measure(pid: number, fn: () => Promise<void>): Promise<{ seconds: number; rss: number; cpu: number }> {
   let peak = rssOf(pid);
+  const cpu0 = cpuOf(pid);
   const timer = setInterval(() => (peak = Math.max(peak, rssOf(pid))), 20);
   const start = process.hrtime.bigint();
   try {
@@ -100,7 +111,7 @@ async function measure(pid: number, fn: () => Promise<void>): Promise<{ seconds:
   } finally {
     clearInterval(timer);
   }
-  return { seconds: Number(process.hrtime.bigint() - start) / 1e9, rss: Math.max(peak, rssOf(pid)) };
+  return { seconds: Number(process.hrtime.bigint() - start) / 1e9, rss: Math.max(peak, rssOf(pid)), cpu: cpuOf(pid) - cpu0 };
 }
 
 function waitForLine(child: ChildProcess, pattern: RegExp): Promise<string> {
@@ -122,6 +133,7 @@ const CGI_WRAPPER = `
 import { createServer } from 'node:http';
 import { spawn } from 'node:child_process';
 const [root, gitconfig] = process.argv.slice(2);
+process.on('SIGTERM', () => process.exit(0));
 createServer((req, res) => {
   const url = new URL(req.url, 'http://x');
   const child = spawn('git', ['http-backend'], { env: {
@@ -187,7 +199,8 @@ async function main() {
     const envJs = join(build, 'dist', 'server', 'git', 'env.js');
     fs.writeFileSync(envJs, fs.readFileSync(envJs, 'utf8').replace("GIT_TERMINAL_PROMPT: '0',", `GIT_TERMINAL_PROMPT: '0', GIT_TRACE2_PERF: ${JSON.stringify(join(TRACE, 'qoima'))},`));
   }
-  const qoima = spawn(process.execPath, [join(build, 'dist', 'server', 'cli.js'), 'serve'], { cwd: build, env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const profile = process.argv.includes('--cpu-prof') ? ['--cpu-prof', `--cpu-prof-dir=${process.argv[process.argv.indexOf('--cpu-prof') + 1]}`] : [];
+  const qoima = spawn(process.execPath, [...profile, join(build, 'dist', 'server', 'cli.js'), 'serve'], { cwd: build, env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const qoimaUrl = await waitForLine(qoima, /listening on (http:\/\/\S+)/);
 
   // ---- the baseline: the same skeleton repositories, served by git http-backend
@@ -195,13 +208,17 @@ async function main() {
   mkdirSync(baseRoot);
   for (let i = 0; i < RUNS + 1; i++) await ok('git', ['clone', '-q', '--bare', repoPath(dataDir, systemIds[i]), join(baseRoot, `BENCH-${i}.git`)]);
   writeFileSync(join(work, 'cgi.mjs'), CGI_WRAPPER.replace(/\}\);\n$/, `})${cgiServerLines}`));
-  const baseline = spawn(process.execPath, [join(work, 'cgi.mjs'), baseRoot, join(dataDir, 'git', 'gitconfig')], { env: { PATH: process.env.PATH, HOME: home, ...(TRACE ? { GIT_TRACE2_PERF: join(TRACE, 'baseline') } : {}) }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const baseline = spawn(process.execPath, [...profile, join(work, 'cgi.mjs'), baseRoot, join(dataDir, 'git', 'gitconfig')], { env: { PATH: process.env.PATH, HOME: home, ...(TRACE ? { GIT_TRACE2_PERF: join(TRACE, 'baseline') } : {}) }, stdio: ['ignore', 'pipe', 'pipe'] });
   const baselineUrl = await waitForLine(baseline, /listening on (http:\/\/\S+)/);
 
   const targets = [
     { name: 'Qoima', pid: qoima.pid!, url: (i: number) => `${qoimaUrl.replace('http://', `http://bench:${token}@`)}/git/BENCH-${i}.git` },
     { name: 'git http-backend (CGI)', pid: baseline.pid!, url: (i: number) => `${baselineUrl}/BENCH-${i}.git` },
   ];
+  // Resident memory of each server at rest, after one small request has loaded its code paths.
+  await run('git', ['ls-remote', targets[0].url(0)]);
+  await run('git', ['ls-remote', targets[1].url(0)]);
+  const idle: Record<string, number> = Object.fromEntries(targets.map((t) => [t.name, rssOf(t.pid)]));
   const results: Record<string, { push: number[]; clone: number[]; rss: number[] }> = {};
   for (const t of targets) results[t.name] = { push: [], clone: [], rss: [] };
 
@@ -214,7 +231,7 @@ async function main() {
       results[t.name].push.push(push.seconds);
       results[t.name].clone.push(clone.seconds);
       results[t.name].rss.push(push.rss, clone.rss);
-      console.error(`bench: run ${r + 1} ${t.name}: push ${push.seconds.toFixed(2)} s, clone ${clone.seconds.toFixed(2)} s, peak RSS ${(Math.max(push.rss, clone.rss) / 1048576).toFixed(0)} MB`);
+      console.error(`bench: run ${r + 1} ${t.name}: push ${push.seconds.toFixed(2)} s (server CPU ${push.cpu.toFixed(2)} s), clone ${clone.seconds.toFixed(2)} s (server CPU ${clone.cpu.toFixed(2)} s), peak RSS ${(Math.max(push.rss, clone.rss) / 1048576).toFixed(0)} MB`);
     }
   }
 
@@ -224,11 +241,11 @@ async function main() {
   const lines = [
     `Payload: ${payloadMb.toFixed(0)} MB packed (${MB} MB of files), ${RUNS} runs each, alternating order; medians.`,
     '',
-    '| | push s | push MB/s | clone s | clone MB/s | server peak RSS |',
+    '| | push s | push MB/s | clone s | clone MB/s | server RSS at rest → peak during transfers |',
     '| --- | ---: | ---: | ---: | ---: | ---: |',
     ...[['Qoima', q], ['git http-backend (CGI)', b]].map(([name, x]) => {
       const v = x as typeof q;
-      return `| ${name} | ${median(v.push).toFixed(2)} | ${(payloadMb / median(v.push)).toFixed(1)} | ${median(v.clone).toFixed(2)} | ${(payloadMb / median(v.clone)).toFixed(1)} | ${(Math.max(...v.rss) / 1048576).toFixed(0)} MB |`;
+      return `| ${name} | ${median(v.push).toFixed(2)} | ${(payloadMb / median(v.push)).toFixed(1)} | ${median(v.clone).toFixed(2)} | ${(payloadMb / median(v.clone)).toFixed(1)} | ${(idle[name as string] / 1048576).toFixed(0)} → ${(Math.max(...v.rss) / 1048576).toFixed(0)} MB |`;
     }),
     '',
     `Throughput ratio Qoima / baseline: push ${(median(b.push) / median(q.push)).toFixed(2)}×, clone ${(median(b.clone) / median(q.clone)).toFixed(2)}×.`,

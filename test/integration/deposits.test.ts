@@ -30,7 +30,7 @@ const BUILD = `# Build\n\n| | |\n| --- | --- |\n| Орта / Среда / Enviro
 async function depositEverything(code: string, token: string) {
   const dir = git.workdir('deposit');
   await git.ok(['clone', '-q', cloneUrl(t, code, token), dir]);
-  const installer = randomBytes(300 * 1024);
+  const installer = Buffer.concat([Buffer.from('\0QOIMA-SETUP'), randomBytes(300 * 1024)]); // no accidental magic number
   const files: Record<string, Buffer | string> = {
     'BUILD.md': BUILD,
     'source/cmd/main.go': 'package main\n\nfunc main() {}\n',

@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { basic, cloneUrl, commitFile, formedSystem, gitClient, pkt, raw, setStatus, statusOf, userOf, type TestSystem } from '../helpers/git.js';
@@ -63,8 +64,14 @@ describe('a successful push', () => {
 
     const staff = await userOf(t, 'operator_staff');
     await git.ok(['remote', 'add', 'operator', cloneUrl(t, sys.code, staff.token)], { cwd: dir });
+    await setStatus(t, sys.id, 'accepted');
     const op = await git.run(['push', 'operator', 'refs/tags/deposit/1'], { cwd: dir });
     expect(op.code, op.stderr).toBe(0);
+    expect(await statusOf(t, sys.id)).toBe('accepted'); // marking a version is not a new deposit
+    // …while a new commit after acceptance is a new version: deposit_received again.
+    await commitFile(git, dir, 'docs/v2.md', 'v2\n');
+    expect((await git.run(['push', 'origin', 'main'], { cwd: dir })).code).toBe(0);
+    expect(await statusOf(t, sys.id)).toBe('deposit_received');
   });
 });
 
@@ -151,6 +158,18 @@ describe('pushes the policy refuses, with remote: qoima: in the pusher’s langu
     expect(res.body.toString()).toMatch(/unpack (?!ok)/);
     expect(await remoteRef(dir, 'refs/heads/main')).toBe(sys.commit);
     expect(await statusOf(t, sys.id)).toBe('repository_formed');
+  });
+});
+
+describe('the hooks', () => {
+  it('refuse a receive-pack that was not started by the server for an authorized request', async () => {
+    const { sys, dir } = await cloned();
+    await commitFile(git, dir, 'docs/by-hand.md', 'x\n');
+    const hooks = join(t.dataDir, 'git', 'hooks');
+    const push = await git.run(['push', `--receive-pack=git -c core.hooksPath=${hooks} receive-pack`, join(t.dataDir, 'repos', `${sys.id}.git`), 'main'], { cwd: dir });
+    expect(push.code).not.toBe(0);
+    expect(push.stderr).toContain('qoima: push refused: not received through the Qoima server');
+    expect(await remoteRef(dir, 'refs/heads/main')).toBe(sys.commit);
   });
 });
 

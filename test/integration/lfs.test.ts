@@ -56,6 +56,25 @@ describe('Git LFS with the real git-lfs client', () => {
   });
 });
 
+describe('push integrity', () => {
+  it('rejects a pointer pushed without its object, and changes no ref', async () => {
+    const s = await formedSystem(t);
+    const dir = git.workdir('lfs-missing');
+    await git.ok(['clone', '-q', cloneUrl(t, s.code, s.owner.token), dir]);
+    const before = (await git.ok(['rev-parse', 'origin/main'], { cwd: dir })).trim();
+    const oid = sha(randomBytes(64));
+    writeFileSync(join(dir, 'docs', 'orphan.bin'), `version https://git-lfs.github.com/spec/v1\noid sha256:${oid}\nsize 12345\n`);
+    await git.ok(['add', 'docs/orphan.bin'], { cwd: dir });
+    await git.ok(['commit', '-q', '-m', 'pointer without object'], { cwd: dir });
+    const push = await git.run(['push', '--no-verify', 'origin', 'main'], { cwd: dir, env: { LANG: 'C' } });
+    expect(push.code).not.toBe(0);
+    expect(push.stderr).toContain(`remote: qoima:`);
+    expect(push.stderr).toContain(oid.slice(0, 16));
+    const remote = (await git.ok(['ls-remote', cloneUrl(t, s.code, s.owner.token), 'refs/heads/main'])).split('\t')[0];
+    expect(remote).toBe(before);
+  });
+});
+
 describe('Git LFS batch API', () => {
   it('asks for credentials with LFS-Authenticate', async () => {
     const s = await formedSystem(t);

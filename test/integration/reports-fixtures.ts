@@ -4,7 +4,10 @@ import request from 'supertest';
 import { expect } from 'vitest';
 import type { TestApp, testClock } from '../helpers/app.js';
 import { cloneUrl, type GitClient, type TestUser } from '../helpers/git.js';
+import * as accounts from '../../server/accounts/service.js';
 import { validForm } from './intake-fixtures.js';
+
+const SYSTEM = { userId: null, orgId: null, login: 'test', ip: null };
 
 /**
  * A fixed history across the two half-years of 2026, built through the real services over the API
@@ -29,6 +32,8 @@ export type Clock = ReturnType<typeof testClock>;
 export const at = (date: string) => `${date}T10:00:00+05:00`;
 
 export interface History {
+  /** The operator admin (`admin`), with a token that outlives the year of history. */
+  admin: { token: string; userId: number };
   staff: TestUser;
   A: TestUser;
   B: TestUser;
@@ -40,11 +45,25 @@ export interface History {
 
 const BUILD = '# Build\n\n| | |\n| --- | --- |\n| Орта / Среда / Environment | Go |\n| Нұсқа / Версия / Version | 1.22.3 |\n\ncd source && go build ./...\n';
 
+/** The user with a token valid for ten years (the helper's last 90 days; a test here spans a year). */
+export async function longLived<U extends { userId: number; token: string }>(t: TestApp, u: U): Promise<U> {
+  const token = await accounts.createToken(t.deps, SYSTEM, u.userId, { name: 'reports', scopes: ['api', 'git:read', 'git:write'], expiresInDays: 3650 });
+  return { ...u, token: token.token };
+}
+
+/** The operator admin `admin` with a ten-year token. */
+export async function adminOf(t: TestApp): Promise<{ userId: number; token: string }> {
+  return longLived(t, { userId: await accounts.userIdByLogin(t.deps, 'admin'), token: '' });
+}
+
 export async function buildHistory(t: TestApp, clock: Clock, git: GitClient): Promise<History> {
   const api = () => request(t.url);
   const as = (u: { token: string }) => ({ Authorization: `Bearer ${u.token}` });
-  const staff = await t.addUser({ role: 'operator_staff' });
-  const [A, B, C] = [await t.addUser({ role: 'body_user' }), await t.addUser({ role: 'body_user' }), await t.addUser({ role: 'body_user' })];
+  // The year of history outlives the helper's 90-day tokens: each party gets one for ten years.
+  const long = <U extends { userId: number; token: string }>(u: U) => longLived(t, u);
+  const admin = await adminOf(t);
+  const staff = await long(await t.addUser({ role: 'operator_staff' }));
+  const [A, B, C] = [await long(await t.addUser({ role: 'body_user' })), await long(await t.addUser({ role: 'body_user' })), await long(await t.addUser({ role: 'body_user' }))];
   const codes = { S1: 'RPT-S1', S2: 'RPT-S2', S3: 'RPT-S3', S4: 'RPT-S4' };
   const versions: History['versions'] = {};
 
@@ -119,7 +138,7 @@ export async function buildHistory(t: TestApp, clock: Clock, git: GitClient): Pr
   on('2026-09-01');
   expect((await api().delete(`/api/v1/systems/${codes.S1}/grants/${g1}`).set(as(staff)).send({ reason: 'Работы завершены' })).status).toBe(200);
   await grant(codes.S3, B, 'reuse', '2026-09-02');
-  return { staff, A, B, C, codes, versions };
+  return { admin, staff, A, B, C, codes, versions };
 }
 
 /** Rules p.11–12 for S2 (server/returns): notice 30.10, return 02.11, archive transfer 10.11; then S4. */

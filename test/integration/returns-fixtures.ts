@@ -5,6 +5,7 @@ import request from 'supertest';
 import { expect } from 'vitest';
 import type { TestApp } from '../helpers/app.js';
 import { cloneUrl, type GitClient } from '../helpers/git.js';
+import type { PackageView, ReturnView } from '../../server/returns/read.js';
 import { validForm } from './intake-fixtures.js';
 
 /** Fixtures of the returns tests (issue 8): the people, and a system with accepted versions made the real way. */
@@ -90,8 +91,11 @@ export async function acceptedSystem(t: TestApp, git: GitClient, p: People, code
   return { code, id, registerNo: `${reg.body.registerNo}/${reg.body.year}`, commits, dir, installer, dump };
 }
 
+/** A return whose package has finished (for a failed one, `zip` and `tar` are null at run time). */
+export type Finished = ReturnView & { package: PackageView & { zip: NonNullable<PackageView['zip']>; tar: NonNullable<PackageView['tar']> } };
+
 /** Waits for the package job to leave `generating`; returns the return as the API shows it. */
-export async function waitForPackage(t: TestApp, code: string, token: string): Promise<Record<string, any>> {
+export async function waitForPackage(t: TestApp, code: string, token: string): Promise<Finished> {
   for (let i = 0; i < 600; i++) {
     const res = await api(t, 'get', `/systems/${code}/return`, token);
     if (res.status === 200 && res.body.package && res.body.package.status !== 'generating') return res.body;

@@ -53,6 +53,9 @@ describe('decommissioning and the return package, with a real git + LFS deposit 
     const future = await api(t, 'post', `/systems/${s.code}/decommission`, p.body.token).send({ ...notice, withdrawnOn: '2026-03-20' });
     expect(future.status).toBe(400);
     expect(Object.keys(future.body.error.fields)).toEqual(['withdrawnOn']);
+    const malformed = await api(t, 'post', `/systems/${s.code}/decommission`, p.body.token).send({ withdrawnOn: '2026-02-30', basis: { number: '', date: '2026-13-01' }, scope: 'all', extra: 1 });
+    expect(malformed.status).toBe(400);
+    expect(Object.keys(malformed.body.error.fields).sort()).toEqual(['_', 'basis.date', 'basis.number', 'scope', 'withdrawnOn'].sort());
 
     const sent = await api(t, 'post', `/systems/${s.code}/decommission`, p.body.token).send(notice);
     expect(sent.status).toBe(201);

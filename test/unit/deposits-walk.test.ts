@@ -14,7 +14,8 @@ import { commitOf, DigestCache, walkCommit, type WalkEntry } from '../../server/
 let dir: string;
 let repo: string;
 const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
-const big = randomBytes(3 * 1024 * 1024 + 17);
+// A NUL first: random bytes alone may read as text (no NUL in the first 512) or start with a magic number.
+const big = Buffer.concat([Buffer.from([0]), randomBytes(3 * 1024 * 1024 + 16)]);
 const lfsOid = sha('the installer');
 const pointer = `version https://git-lfs.github.com/spec/v1\noid sha256:${lfsOid}\nsize 13\n`;
 const small = (i: number) => `file ${i}\n`.repeat((i % 5) + 1);
@@ -78,6 +79,15 @@ describe('walking a commit', () => {
     const tiny = new DigestCache(10);
     await walkAll({ cache: tiny });
     expect(tiny.size).toBe(10);
+  });
+
+  it('keeps going with a slow consumer and small chunks (no wait on output git still buffers)', async () => {
+    let n = 0;
+    for await (const batch of walkCommit(dir, repo, 'main', { readers: 2, chunkSize: 7 })) {
+      n += batch.length;
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    expect(n).toBe(N + 8);
   });
 
   it('stops cleanly when the caller breaks off', async () => {
