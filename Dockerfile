@@ -27,4 +27,6 @@ VOLUME ["/data"]
 EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=5s CMD node -e "fetch('http://127.0.0.1:8080/healthz').then(r=>process.exit(r.ok?0:1)).catch(()=>process.exit(1))"
 ENTRYPOINT ["/usr/bin/tini", "--"]
-CMD ["node", "bin/qoima.js", "serve"]
+# A young generation of 4 MB per semi-space (V8 grows it to 16 MB): garbage from streamed bodies is
+# collected sooner, which keeps the resident size of a transfer ~20 MB lower (docs/benchmarks.md).
+CMD ["node", "--max-semi-space-size=4", "bin/qoima.js", "serve"]

@@ -8,7 +8,9 @@ import * as cookie from 'cookie';
 import { bootstrap } from './accounts/service.js';
 import type { Config } from './config.js';
 import type { AppDeps } from './deps.js';
+import { bodyRate } from './http/body-rate.js';
 import { createCsrf } from './http/csrf.js';
+import { noteBodyBytes } from './util/young-gc.js';
 import { NotFound } from './errors.js';
 import { errorHandler } from './http/error-handler.js';
 import { pickLanguage, isLang } from './http/i18n.js';
@@ -42,7 +44,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const logger = opts.logger ?? pino({ level: config.logLevel });
   const db = openDb({ databaseUrl: config.databaseUrl, schema: config.dbSchema, sqliteFile: join(config.dataDir, 'qoima.sqlite') });
   await migrate(db);
-  const blobs = new LocalBlobStore(join(config.dataDir, 'blobs'));
+  const blobs = new LocalBlobStore(join(config.dataDir, 'blobs'), { onBodyBytes: noteBodyBytes }); // util/young-gc.ts: bounded memory under large uploads
   const deps: AppDeps = { db, clock: opts.clock ?? (() => new Date()), config, logger, blobs };
   const boot = await bootstrap(deps, config.adminPassword);
   if (boot.password) opts.onBootstrap?.(boot.password);
@@ -87,6 +89,8 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     req.lang = isLang(chosen) && !req.originalUrl.startsWith('/api/') ? chosen : pickLanguage(req.headers['accept-language'], config.defaultLang);
     next();
   });
+  // Slow-loris: every request body (uploads, LFS PUT, git POST, forms) keeps a minimum rate.
+  app.use(bodyRate(config.bodyRate, (req) => logger.warn({ reqId: req.id, url: req.originalUrl.split('?')[0] }, 'request body too slow: connection cut')));
   app.use(
     helmet({
       contentSecurityPolicy: { directives: { 'script-src': ["'self'"], 'img-src': ["'self'", 'data:'], 'upgrade-insecure-requests': null } },

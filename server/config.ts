@@ -32,11 +32,17 @@ const EnvSchema = z.object({
   QOIMA_REQUEST_TIMEOUT_S: z.coerce.number().int().min(0).default(0),
   QOIMA_MAX_BLOB_MB: z.coerce.number().int().min(1).max(1_000_000).default(50),
   QOIMA_GIT_MAX_UPLOADS: z.coerce.number().int().min(1).max(1000).optional(),
+  QOIMA_GIT_GZIP_MAX_MB: z.coerce.number().int().min(1).max(100_000).default(512),
+  QOIMA_BODY_MIN_BYTES: z.coerce.number().int().min(1).default(8192),
+  QOIMA_BODY_RATE_WINDOW_S: z.coerce.number().min(0).max(3600).default(60),
   QOIMA_FORM_ON_REGISTER: z.enum(['true', 'false']).default('true'),
   QOIMA_MAX_OBJECT_MB: z.coerce.number().int().min(1).max(100_000_000).default(50 * 1024),
   // notify/: e-mail through SMTP when set (in-app notifications only when not)
   SMTP_URL: z.string().regex(/^smtps?:\/\/[^\s]+$/, 'must be an smtp:// or smtps:// URL').optional(),
   QOIMA_MAIL_FROM: z.string().min(3).max(320).default('Qoima <qoima@localhost>'),
+  // integrity/: the background fixity scrubber's read budget (MB/s; 0 = off) and how often a full cycle starts
+  QOIMA_SCRUB_MB_S: z.coerce.number().min(0).max(100_000).default(25),
+  QOIMA_SCRUB_CYCLE_H: z.coerce.number().min(0).max(24 * 365).default(24),
 });
 
 export interface Config {
@@ -61,6 +67,10 @@ export interface Config {
   readonly maxBlobBytes: number;
   /** git upload-pack processes (clones, fetches) served at once; more wait (default: CPUs, at least 2). */
   readonly gitMaxUploads: number;
+  /** Largest gzip-inflated git push body (bytes; QOIMA_GIT_GZIP_MAX_MB, default 512 MB): stops gzip bombs. */
+  readonly gitGzipMaxBytes: number;
+  /** Slow-loris rule: a request body must deliver at least `minBytes` in every `windowMs` the server waits on it (0 = off). */
+  readonly bodyRate: { readonly minBytes: number; readonly windowMs: number };
   /** Largest single Git LFS object or uploaded file (bytes; QOIMA_MAX_OBJECT_MB, default 50 GiB). */
   readonly maxObjectBytes: number;
   /** SMTP server for e-mail notifications (`smtp://user:pass@host:port`); none: in-app only. */
@@ -69,6 +79,10 @@ export interface Config {
   readonly mailFrom: string;
   /** Rules p.8: form the repository right when an application is registered (else by an explicit operator action). */
   readonly formOnRegister: boolean;
+  /** The background fixity scrubber's read budget in MB/s (QOIMA_SCRUB_MB_S); 0: the scrubber does not run. */
+  readonly scrubMbPerSecond: number;
+  /** A new full scrub cycle of a kind of object starts no sooner than this after the last one started (QOIMA_SCRUB_CYCLE_H). */
+  readonly scrubCycleMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -99,10 +113,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     requestTimeoutMs: e.QOIMA_REQUEST_TIMEOUT_S * 1000,
     maxBlobBytes: e.QOIMA_MAX_BLOB_MB * 1024 * 1024,
     gitMaxUploads: e.QOIMA_GIT_MAX_UPLOADS ?? Math.max(2, availableParallelism()),
+    gitGzipMaxBytes: e.QOIMA_GIT_GZIP_MAX_MB * 1024 * 1024,
+    bodyRate: Object.freeze({ minBytes: e.QOIMA_BODY_MIN_BYTES, windowMs: Math.round(e.QOIMA_BODY_RATE_WINDOW_S * 1000) }),
     maxObjectBytes: e.QOIMA_MAX_OBJECT_MB * 1024 * 1024,
     smtpUrl: e.SMTP_URL,
     mailFrom: e.QOIMA_MAIL_FROM,
     formOnRegister: e.QOIMA_FORM_ON_REGISTER === 'true',
+    scrubMbPerSecond: e.QOIMA_SCRUB_MB_S,
+    scrubCycleMs: e.QOIMA_SCRUB_CYCLE_H * 3_600_000,
     ...overrides,
   };
   return Object.freeze({ ...config, dataDir, secret: config.secret || persistentSecret(dataDir) });

@@ -53,6 +53,9 @@ import { ReportListOut, ReportOut, ReportQuery, StoredIdParams, StoredOut, Store
 import { returnsApi } from './returns/routes.js';
 import { returnsPages } from './returns/pages.js';
 import { NoticeInput, PackageOut, PurgeInput, ReturnListQuery, ReturnOut, TransferInput } from './returns/schemas.js';
+// integrity: fixity runs and findings of `qoima fsck` and the background scrubber (server/integrity), issue 12
+import { fixityPages } from './integrity/pages.js';
+import { registerFixityMetrics } from './integrity/metrics.js';
 
 const version = (JSON.parse(readFileSync(join(projectRoot, 'package.json'), 'utf8')) as { version: string }).version;
 
@@ -317,6 +320,13 @@ export function buildRoutes(deps: AppDeps, http: { metrics: Metrics; csrf: Csrf;
   ui.post('/reports/stored/:id/send', requireLogin, csrf.protect, requireRole('operator_admin'), reportsUi.send);
   ui.get('/reports/:period', ...REPORTS_UI, reportsUi.period);
   // ---- end reports
+
+  // ---- integrity (server/integrity, issue 12): the scrubber's cursors, runs and findings — operator staff only;
+  // its counters and the age of the oldest unchecked object are in /metrics (read from the database when scraped).
+  registerFixityMetrics(metrics.registry, deps);
+  const fixityUi = fixityPages(deps, views);
+  ui.get('/fixity', ...OPERATOR_UI, fixityUi.page);
+  // ---- end integrity
 
   return { api, git, ui };
 }

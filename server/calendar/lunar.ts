@@ -1,4 +1,5 @@
-import Holidays from 'date-holidays';
+import type Holidays from 'date-holidays';
+import { lazyRequire } from '../util/lazy.js';
 import { fromDayNumber, yearOf } from './dates.js';
 
 /**
@@ -19,13 +20,14 @@ export function kurbanAitDates(year: number): string[] {
   return known.length ? known : estimateKurbanAit(year);
 }
 
+const holidaysLibrary = lazyRequire<typeof Holidays>('date-holidays');
 let library: Holidays | null = null;
 const cache = new Map<number, string[]>();
 
 function fromLibrary(year: number): string[] {
   const cached = cache.get(year);
   if (cached) return cached;
-  library ??= new Holidays('KZ');
+  library ??= new (holidaysLibrary())('KZ');
   const dates = library
     .getHolidays(year, 'en')
     .filter((h) => h.rule === '10 Dhu al-Hijjah')

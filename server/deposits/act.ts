@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
-import { mkdir, open, rename, unlink } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -144,6 +144,24 @@ export function actPath(dataDir: string, systemId: number, version: number): str
   return join(dataDir, 'acts', String(systemId), `v${version}.pdf`);
 }
 
+/** Acts of this version staged but neither published nor discarded (a crash in between): their temp files. */
+export async function stagedActs(dataDir: string, systemId: number, version: number): Promise<string[]> {
+  const dir = dirname(actPath(dataDir, systemId, version));
+  const names = await readdir(dir).catch(() => [] as string[]);
+  return names.filter((n) => n.startsWith(`.v${version}.`) && n.endsWith('.tmp')).map((n) => join(dir, n));
+}
+
+/** Renames a staged act into its place and makes the rename durable. */
+export async function publishStagedAct(tmp: string, target: string): Promise<void> {
+  await rename(tmp, target);
+  const dir = await open(dirname(target), 'r');
+  try {
+    await dir.sync();
+  } finally {
+    await dir.close();
+  }
+}
+
 /**
  * Writes the act into a temp file beside its place while hashing it, and fsyncs it. `publish`
  * renames it into place (after the transaction commits); `discard` removes it.
@@ -173,15 +191,7 @@ export async function stageAct(dataDir: string, systemId: number, model: ActMode
   await fh.close();
   return {
     sha256: hash.digest('hex'),
-    async publish() {
-      await rename(tmp, target);
-      const dir = await open(dirname(target), 'r');
-      try {
-        await dir.sync();
-      } finally {
-        await dir.close();
-      }
-    },
+    publish: () => publishStagedAct(tmp, target),
     discard: () => unlink(tmp).catch(() => undefined),
   };
 }

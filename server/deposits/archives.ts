@@ -1,11 +1,15 @@
 import { createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
-import { Readable, Writable } from 'node:stream';
+import { open, stat } from 'node:fs/promises';
+import { Readable, Transform, Writable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { crc32, createGunzip } from 'node:zlib';
-import tar from 'tar-stream';
-import yauzl from 'yauzl';
+import type tarStream from 'tar-stream';
+import type yauzlType from 'yauzl';
+import { lazyRequire } from '../util/lazy.js';
 import type { ArchiveFormat } from './classify.js';
+
+const tar = lazyRequire<typeof tarStream>('tar-stream');
+const yauzl = lazyRequire<typeof yauzlType>('yauzl');
 
 /**
  * An archive's own integrity test, by reading it through a streaming library — never extracting to
@@ -20,6 +24,45 @@ export interface ArchiveVerdict {
   result: ArchiveResult;
   detail: string | null;
   entries: number | null;
+  /** Entries that would land outside the folder or be links when extracted (`../x`, `/etc/x`, symlinks); null when none. */
+  unsafe?: string | null;
+}
+
+/**
+ * Bombs (issue 13): the check inflates at most this much per archive — FLOOR, or RATIO times the
+ * archive's own size when that is more. A zip whose entries declare more (one entry at deflate's
+ * ~1000:1, or overlapping entries that all point at the same data) is not inflated at all; a gzip
+ * stream is stopped there. Either is reported as unverified, never read without end.
+ */
+export const INFLATE_LIMIT = { floorBytes: 64 * 1024 * 1024, ratio: 100 };
+const budgetFor = (archiveBytes: number) => Math.max(INFLATE_LIMIT.floorBytes, INFLATE_LIMIT.ratio * archiveBytes);
+
+class OverBudget extends Error {
+  constructor(readonly budget: number) {
+    super(`expands past ${Math.round(budget / 1048576)} MB (${INFLATE_LIMIT.ratio}× its size or more): not inflated further, possibly an archive bomb`);
+  }
+}
+
+/** Why an entry name is unsafe to extract (ZipSlip), or null: absolute, a drive, or a `..` segment. */
+export function unsafeName(name: string): string | null {
+  const n = name.replace(/\\/g, '/');
+  if (n.startsWith('/') || /^[A-Za-z]:/.test(n)) return 'absolute path';
+  if (n.split('/').includes('..')) return 'escapes the folder';
+  if (n.includes('\0')) return 'NUL in the name';
+  return null;
+}
+
+/** Collects the first few unsafe entries for the finding's detail. */
+class UnsafeEntries {
+  private readonly seen: string[] = [];
+  private count = 0;
+  add(name: string, why: string): void {
+    this.count++;
+    if (this.seen.length < 5) this.seen.push(`${JSON.stringify(name.slice(0, 120))} (${why})`);
+  }
+  get text(): string | null {
+    return this.count ? `${this.count}: ${this.seen.join(', ')}${this.count > this.seen.length ? ', …' : ''}` : null;
+  }
 }
 
 /** Where the bytes are: a file (the blob store), a buffer (a git blob), or a stream to open. */
@@ -47,8 +90,28 @@ export async function checkArchive(format: ArchiveFormat, source: ArchiveSource,
         return await check7z(source);
     }
   } catch (err) {
+    if (err instanceof OverBudget) return { format, result: 'unverified', detail: err.message, entries: null };
     return { format, result: 'corrupt', detail: message(err), entries: null };
   }
+}
+
+async function sizeOf(source: ArchiveSource): Promise<number | null> {
+  if ('buffer' in source) return source.buffer.length;
+  if ('file' in source) return (await stat(source.file)).size;
+  return null;
+}
+
+/** Counts bytes (compressed in, or inflated out); past `limit` the stream fails with OverBudget. */
+function counter(onBytes: (n: number) => void, limit = Infinity): Transform {
+  let seen = 0;
+  return new Transform({
+    transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback) {
+      seen += chunk.length;
+      onBytes(chunk.length);
+      if (seen > limit) cb(new OverBudget(limit));
+      else cb(null, chunk);
+    },
+  });
 }
 
 function streamOf(source: ArchiveSource): Readable {
@@ -59,74 +122,112 @@ function streamOf(source: ArchiveSource): Readable {
 
 // ------------------------------------------------------------------ zip
 
-function openZip(source: ArchiveSource): Promise<yauzl.ZipFile> {
-  const options = { lazyEntries: true, autoClose: true, validateEntrySizes: true, strictFileNames: false };
+function openZip(source: ArchiveSource): Promise<yauzlType.ZipFile> {
+  // decodeStrings off: yauzl would refuse the whole archive at a `../` name; we name such entries instead.
+  const options = { lazyEntries: true, autoClose: true, validateEntrySizes: true, strictFileNames: false, decodeStrings: false };
   return new Promise((resolve, reject) => {
-    const done = (err: Error | null, zip?: yauzl.ZipFile) => (err || !zip ? reject(err ?? new Error('cannot open')) : resolve(zip));
-    if ('file' in source) yauzl.open(source.file, options, done);
-    else if ('buffer' in source) yauzl.fromBuffer(source.buffer, options, done);
+    const done = (err: Error | null, zip?: yauzlType.ZipFile) => (err || !zip ? reject(err ?? new Error('cannot open')) : resolve(zip));
+    if ('file' in source) yauzl().open(source.file, options, done);
+    else if ('buffer' in source) yauzl().fromBuffer(source.buffer, options, done);
     else reject(new Error('zip needs random access: a file or a buffer'));
   });
 }
 
+/** An entry's name: UTF-8 when flagged (APPNOTE bit 11), else read as Latin-1 (close enough to CP437 for checks). */
+const nameOf = (entry: yauzlType.Entry): string => {
+  const raw = entry.fileName as unknown as Buffer | string;
+  return typeof raw === 'string' ? raw : raw.toString(entry.generalPurposeBitFlag & 0x800 ? 'utf8' : 'latin1');
+};
+const S_IFMT = 0o170000;
+const S_IFLNK = 0o120000;
+
 async function checkZip(source: ArchiveSource): Promise<ArchiveVerdict> {
   const zip = await openZip(source);
+  const budget = budgetFor(zip.fileSize);
+  const unsafe = new UnsafeEntries();
+  let declared = 0;
   let entries = 0;
   let encrypted = 0;
   let unsupported: string | null = null;
   await new Promise<void>((resolve, reject) => {
     zip.on('error', reject);
     zip.on('end', resolve);
-    zip.on('entry', (entry: yauzl.Entry) => {
+    zip.on('entry', (entry: yauzlType.Entry) => {
       entries++;
+      const name = nameOf(entry);
+      const why = unsafeName(name) ?? (((entry.externalFileAttributes >>> 16) & S_IFMT) === S_IFLNK ? 'symbolic link' : null);
+      if (why) unsafe.add(name, why);
+      // What the entries declare bounds what inflating costs (validateEntrySizes holds them to it).
+      declared += entry.uncompressedSize;
+      if (declared > budget) return reject(new OverBudget(budget));
       // General-purpose flag bit 0: the entry is encrypted (traditional PKWARE or AES, APPNOTE 4.4.4).
       if (entry.generalPurposeBitFlag & 1) {
         encrypted++;
         return zip.readEntry();
       }
-      if (entry.fileName.endsWith('/')) return zip.readEntry();
+      if (name.endsWith('/')) return zip.readEntry();
       if (entry.compressionMethod !== 0 && entry.compressionMethod !== 8) {
-        unsupported ??= `compression method ${entry.compressionMethod}: ${entry.fileName}`;
+        unsupported ??= `compression method ${entry.compressionMethod}: ${name}`;
         return zip.readEntry();
       }
       zip.openReadStream(entry, (err, stream) => {
         if (err || !stream) return reject(err ?? new Error('cannot read entry'));
         let crc = 0;
         stream.on('data', (chunk: Buffer) => (crc = crc32(chunk, crc)));
-        stream.on('error', (e: Error) => reject(new Error(`${entry.fileName}: ${e.message}`)));
+        stream.on('error', (e: Error) => reject(new Error(`${name}: ${e.message}`)));
         stream.on('end', () => {
-          if (crc >>> 0 !== entry.crc32 >>> 0) return reject(new Error(`${entry.fileName}: CRC-32 mismatch`));
+          if (crc >>> 0 !== entry.crc32 >>> 0) return reject(new Error(`${name}: CRC-32 mismatch`));
           zip.readEntry();
         });
       });
     });
     zip.readEntry();
   }).finally(() => zip.close());
-  if (encrypted) return { format: 'zip', result: 'encrypted', detail: `${encrypted} of ${entries} entries encrypted`, entries };
-  if (unsupported) return { format: 'zip', result: 'unverified', detail: unsupported, entries };
-  return { format: 'zip', result: 'ok', detail: null, entries };
+  if (encrypted) return { format: 'zip', result: 'encrypted', detail: `${encrypted} of ${entries} entries encrypted`, entries, unsafe: unsafe.text };
+  if (unsupported) return { format: 'zip', result: 'unverified', detail: unsupported, entries, unsafe: unsafe.text };
+  return { format: 'zip', result: 'ok', detail: null, entries, unsafe: unsafe.text };
 }
 
 // ------------------------------------------------------------------ tar, gzip
 
 async function checkTar(source: ArchiveSource, gzipped: boolean): Promise<ArchiveVerdict> {
-  const extract = tar.extract();
+  const extract = tar().extract();
+  const unsafe = new UnsafeEntries();
   let entries = 0;
-  extract.on('entry', (_header, stream, next) => {
+  extract.on('entry', (header, stream, next) => {
     entries++;
+    // Headers only: links are named, never followed; data is skipped, never written anywhere.
+    const why = unsafeName(header.name) ?? (header.type === 'symlink' ? `symbolic link to ${JSON.stringify((header.linkname ?? '').slice(0, 120))}` : header.type === 'link' ? 'hard link' : null);
+    if (why) unsafe.add(header.name, why);
     stream.on('end', () => next());
     stream.resume();
   });
-  const input = streamOf(source);
-  if (gzipped) await pipeline(input, createGunzip(), extract);
-  else await pipeline(input, extract);
-  return { format: gzipped ? 'gzip' : 'tar', result: 'ok', detail: null, entries };
+  if (gzipped) await inflate(source, extract);
+  else await pipeline(streamOf(source), extract);
+  return { format: gzipped ? 'gzip' : 'tar', result: 'ok', detail: null, entries, unsafe: unsafe.text };
 }
 
 async function checkGzip(source: ArchiveSource): Promise<ArchiveVerdict> {
   // zlib checks the trailer's CRC-32 and length; a truncated stream ends with "unexpected end of file".
-  await pipeline(streamOf(source), createGunzip(), sink());
+  await inflate(source, sink());
   return { format: 'gzip', result: 'ok', detail: null, entries: null };
+}
+
+/** Gunzips into `into`, stopping past the inflate budget of the compressed size (read so far when streamed). */
+async function inflate(source: ArchiveSource, into: NodeJS.WritableStream): Promise<void> {
+  const known = await sizeOf(source);
+  let compressed = 0;
+  const limit = known === null ? undefined : budgetFor(known);
+  let inflated = 0;
+  const meter = new Transform({
+    transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback) {
+      inflated += chunk.length;
+      const budget = limit ?? budgetFor(compressed);
+      if (inflated > budget) cb(new OverBudget(budget));
+      else cb(null, chunk);
+    },
+  });
+  await pipeline(streamOf(source), counter((n) => (compressed += n)), createGunzip(), meter, into);
 }
 
 // ------------------------------------------------------------------ 7z

@@ -22,6 +22,7 @@ export const FINDING_SEVERITY = {
   archive_corrupt: 'error',
   archive_encrypted: 'warning',
   archive_unverified: 'warning',
+  archive_unsafe_entries: 'error', // issue 13: extracting it would write outside its folder or follow links (ZipSlip)
   empty_file: 'warning',
   outside_categories: 'warning',
   submodule: 'warning',

@@ -197,11 +197,11 @@ async function integrity(deps: AppDeps, repo: string, archives: ArchiveCandidate
   if (!archives.length) return;
   const known = await q.archiveChecks(deps.db, [...new Set(archives.map((a) => a.sha256))]);
   for (const a of archives) {
-    let verdict: Pick<ArchiveVerdict, 'format' | 'result' | 'detail'> | undefined = known.get(a.sha256) as ArchiveVerdict | undefined;
+    let verdict: Pick<ArchiveVerdict, 'format' | 'result' | 'detail' | 'unsafe'> | undefined = known.get(a.sha256) as ArchiveVerdict | undefined;
     if (!verdict) {
       const source = await sourceOf(deps, repo, a);
       const full: ArchiveVerdict = source ? await checkArchive(a.format, source, { gzippedTar: a.gzippedTar }) : { format: a.format, result: 'unverified', detail: 'too large to read into memory', entries: null };
-      await q.saveArchiveCheck(deps.db, { sha256: a.sha256, format: full.format, result: full.result, detail: full.detail, entries: full.entries, checked_at: deps.clock().toISOString() });
+      await q.saveArchiveCheck(deps.db, { sha256: a.sha256, format: full.format, result: full.result, detail: full.detail, entries: full.entries, unsafe: full.unsafe ?? null, checked_at: deps.clock().toISOString() });
       known.set(a.sha256, { sha256: a.sha256, ...full, checked_at: '' });
       verdict = full;
     }
@@ -209,6 +209,7 @@ async function integrity(deps: AppDeps, repo: string, archives: ArchiveCandidate
     if (verdict.result === 'corrupt') findings.add('archive_corrupt', a.path, params);
     else if (verdict.result === 'encrypted') findings.add('archive_encrypted', a.path, params);
     else if (verdict.result === 'unverified') findings.add('archive_unverified', a.path, params);
+    if (verdict.unsafe) findings.add('archive_unsafe_entries', a.path, { format: verdict.format, detail: verdict.unsafe });
   }
 }
 

@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import type { Db, Trx } from '../../storage/db.js';
 import type { Principal } from '../accounts/service.js';
 import { scopeSystems } from '../systems/policy.js';
+import { insertReturningId } from '../accounts/queries.js';
 
 type Q = Db | Trx;
 
@@ -141,6 +142,8 @@ export interface ArchiveCheckRow {
   result: string;
   detail: string | null;
   entries: number | null;
+  /** issue 13: entries unsafe to extract (`../`, absolute, links); null when none. */
+  unsafe?: string | null;
   checked_at: string;
 }
 
@@ -174,4 +177,32 @@ export async function systemsWithDeposits(q: Q, principal: Principal, statuses: 
   const query = q('systems').leftJoin(latest, 'd.system_id', 'systems.id').whereIn('systems.status', [...statuses]).select('systems.id', 'systems.code', 'systems.name_kk', 'systems.name_ru', 'systems.status', 'd.last_version', 'd.last_accepted_at').orderBy('systems.code');
   const rows = await scopeSystems(query, principal, 'read');
   return rows.map((r: SystemDepositRow) => ({ ...r, id: num(r.id), last_version: r.last_version === null ? null : num(r.last_version) }));
+}
+
+// ------------------------------------------------------------------ acceptances under way
+
+export interface DepositIntent {
+  id: number;
+  system_id: number;
+  version: number;
+  tag: string;
+  started_at: string;
+}
+
+export async function insertIntent(q: Q, row: Omit<DepositIntent, 'id'>): Promise<number> {
+  return insertReturningId(q, 'deposit_intents', row);
+}
+
+export async function deleteIntent(q: Q, id: number): Promise<void> {
+  await q('deposit_intents').where({ id }).delete();
+}
+
+export async function listIntents(q: Q, systemId?: number): Promise<DepositIntent[]> {
+  const query = q('deposit_intents').select('*').orderBy('id');
+  const rows = (await (systemId === undefined ? query : query.where({ system_id: systemId }))) as DepositIntent[];
+  return rows.map((r) => ({ ...r, id: Number(r.id), system_id: Number(r.system_id), version: Number(r.version) }));
+}
+
+export async function intentExists(q: Q, id: number): Promise<boolean> {
+  return (await q('deposit_intents').where({ id }).first('id')) !== undefined;
 }

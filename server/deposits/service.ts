@@ -17,6 +17,7 @@ import { DepositConflict, DepositInvalidState, DepositNotFound } from './errors.
 import { buildInventory, type InventoryFile } from './inventory.js';
 import * as q from './queries.js';
 import { AcceptInput } from './schemas.js';
+import { settleIntentsOf } from './recovery.js';
 
 /**
  * Rules p.9: the operator accepts the deposit (≤ 3 working days after the repository is formed) — and
@@ -62,6 +63,7 @@ export async function acceptDeposit(deps: AppDeps, actor: Actor, principal: Prin
     if (inventory.errorCount > 0 && !body.overrideReason) throw new DepositInvalidState('deposit_has_errors', { errors: inventory.errorCount });
     files.sort(byPath);
 
+    await settleIntentsOf(deps, system.id); // a crashed process's acceptance of this system, if any
     const version = (await q.lastVersion(deps.db, system.id)) + 1;
     const tagName = `deposit/v${version}`;
     const when = deps.clock();
@@ -81,12 +83,18 @@ export async function acceptDeposit(deps: AppDeps, actor: Actor, principal: Prin
       files,
     };
 
-    // A tag of this name that the database does not know was left by a crash (or pushed by operator
-    // staff by hand): the database is the record, so it is replaced.
+    // The journal row comes first: a crash from here on is finished or undone at the next start
+    // (recovery.ts). A tag of this name the database does not know (left before the journal
+    // existed, or made by hand) is replaced: the database is the record.
+    const intentId = await q.insertIntent(deps.db, { system_id: system.id, version, tag: tagName, started_at: when.toISOString() });
     const stale = await tagRefOid(dataDir, repo, tagName);
-    const tagOid = await createAnnotatedTag(dataDir, repo, { name: tagName, commit, tagger: { name: facts.operator.fullName, email: principal.user.email ?? `${principal.user.login}@qoima.local` }, when, message: tagMessage(model, principal) }, stale);
+    const tagOid = await createAnnotatedTag(dataDir, repo, { name: tagName, commit, tagger: { name: facts.operator.fullName, email: principal.user.email ?? `${principal.user.login}@qoima.local` }, when, message: tagMessage(model, principal) }, stale).catch(async (err: unknown) => {
+      await q.deleteIntent(deps.db, intentId);
+      throw err;
+    });
     const act = await stageAct(dataDir, system.id, model).catch(async (err: unknown) => {
       await removeTag(dataDir, repo, tagName, tagOid);
+      await q.deleteIntent(deps.db, intentId);
       throw err;
     });
     try {
@@ -136,10 +144,12 @@ export async function acceptDeposit(deps: AppDeps, actor: Actor, principal: Prin
     } catch (err) {
       await act.discard();
       await removeTag(dataDir, repo, tagName, tagOid);
+      await q.deleteIntent(deps.db, intentId);
       if (isUniqueViolation(err)) throw new DepositConflict('deposit_busy');
       throw err;
     }
     await act.publish();
+    await q.deleteIntent(deps.db, intentId);
     return { version, tag: tagName, commit, actSha256: act.sha256, errorCount: inventory.errorCount, warningCount: inventory.warningCount, overridden: model.overrideReason !== null };
   });
 }

@@ -31,16 +31,12 @@ const GLOBAL_CONFIG = `# Written by Qoima at start (server/git/env.ts); edits ar
 	fsckObjects = true
 	denyNonFastForwards = true
 	denyDeletes = true
-	# Our own background gc runs after the push (server/git/maintenance.ts), not inside the request.
+	# Our own background repack runs after the push (server/git/maintenance.ts), not inside the request.
 	autogc = false
 [receive "fsck"]
 	# A tree entry named .git in any spelling still refuses the push, but in our pre-receive policy,
 	# which says so in the pusher's language (server/git/inspect.ts isDangerousName), not in fsck's.
 	hasDotgit = warn
-[gc]
-	auto = 256
-	autoPackLimit = 4
-	autoDetach = false
 [repack]
 	writeBitmaps = true
 [pack]

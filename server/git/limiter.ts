@@ -1,7 +1,15 @@
 import { GitError } from './errors.js';
 
+/** A full queue: a clean 503 with `Retry-After` (the error handler sets it from `retryAfter`). */
+export class GitBusy extends GitError {
+  readonly retryAfter = 5;
+  constructor() {
+    super(503, 'git_busy');
+  }
+}
+
 /**
- * At most `max` holders at once; others wait in order, up to `maxWaiting` of them (then 429).
+ * At most `max` holders at once; others wait in order, up to `maxWaiting` of them (then 503).
  * Used to bound concurrent upload-packs: each one runs pack-objects, which takes CPU and memory.
  */
 export class Limiter {
@@ -15,7 +23,7 @@ export class Limiter {
 
   async acquire(): Promise<() => void> {
     if (this.active >= this.max) {
-      if (this.waiting.length >= this.maxWaiting) throw new GitError(429, 'git_busy');
+      if (this.waiting.length >= this.maxWaiting) throw new GitBusy();
       await new Promise<void>((resolve) => this.waiting.push(resolve));
     } else {
       this.active++;

@@ -3,12 +3,17 @@ import { gitEnv } from './env.js';
 import { runGit } from './run.js';
 
 /**
- * After a push, `git gc --auto` in the background (receive.autogc is off, so the push is answered
- * first): small pushes arrive as loose objects and each large one as its own pack; gc folds them
- * into one pack with a bitmap so that clones are served from packs. Thresholds are in the global
- * config (server/git/env.ts: gc.auto, gc.autoPackLimit). One gc at a time in the process, and one
- * pending rerun per repository when pushes arrive while it runs.
+ * After a push, in the background (receive.autogc is off, so the push is answered first): small
+ * pushes arrive as loose objects (under receive.unpackLimit, 100 objects) and each larger one as
+ * its own pack. Past LOOSE_LIMIT loose objects or PACK_LIMIT packs, `git repack -a -d` folds them
+ * into one pack with a reachability bitmap (repack.writeBitmaps), so clones are served from one
+ * pack. `git gc --auto` is not used: it estimates loose objects from one of 256 folders, so it
+ * only reacts after thousands; `count-objects` is exact and cheap. One repack at a time in the
+ * process, and one pending rerun per repository when pushes arrive while it runs.
  */
+const LOOSE_LIMIT = 100;
+const PACK_LIMIT = 4;
+
 const pending = new Map<string, { dataDir: string; logger: Logger }>();
 let running: Promise<void> | null = null;
 
@@ -26,11 +31,18 @@ async function drain(): Promise<void> {
     const [repo, { dataDir, logger }] = next.value;
     pending.delete(repo);
     try {
-      await runGit(['gc', '--auto', '--quiet'], { env: gitEnv(dataDir, { GIT_DIR: repo }) });
+      await maintain(gitEnv(dataDir, { GIT_DIR: repo }));
     } catch (err) {
-      logger.warn({ err, repo }, 'git: background gc failed');
+      logger.warn({ err, repo }, 'git: background repack failed');
     }
   }
+}
+
+async function maintain(env: NodeJS.ProcessEnv): Promise<void> {
+  const counts = (await runGit(['count-objects', '-v'], { env })).stdout.toString('utf8');
+  const loose = Number(/^count: (\d+)$/m.exec(counts)?.[1] ?? 0);
+  const packs = Number(/^packs: (\d+)$/m.exec(counts)?.[1] ?? 0);
+  if (loose >= LOOSE_LIMIT || packs >= PACK_LIMIT) await runGit(['repack', '-a', '-d', '-q'], { env });
 }
 
 /** Resolves when no background maintenance is running (tests, graceful stop). */

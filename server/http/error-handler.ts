@@ -33,6 +33,9 @@ export function errorHandler(logger: Logger, views: Views): ErrorRequestHandler 
       res.destroy();
       return;
     }
+    // Overload (503) and rate limits (429) say when to come back (RFC 9110 §10.2.3).
+    const retryAfter = (known as { retryAfter?: number } | null)?.retryAfter;
+    if ((status === 503 || status === 429) && retryAfter !== undefined && !res.getHeader('Retry-After')) res.setHeader('Retry-After', String(retryAfter));
     if (status === 401 && !res.getHeader('WWW-Authenticate')) {
       res.setHeader('WWW-Authenticate', req.originalUrl.startsWith('/git/') ? 'Basic realm="qoima"' : 'Bearer realm="qoima"');
     }

@@ -64,9 +64,24 @@ export interface FindingRow {
   detail: string;
 }
 
-export async function insertRun(trx: Trx, run: { started_at: string; finished_at: string; scope: string | null; objects_checked: number; bytes_checked: number; finding_count: number }, findings: FindingRow[]): Promise<number> {
+export interface RunRow {
+  started_at: string;
+  finished_at: string;
+  scope: string | null;
+  objects_checked: number;
+  bytes_checked: number;
+  finding_count: number;
+  /** 'manual' (`qoima fsck`) or 'scheduled' (the scrubber); the scrubber's slice names its kind, range and cycle. */
+  trigger: 'manual' | 'scheduled';
+  object_kind?: string | null;
+  cursor_from?: string | null;
+  cursor_to?: string | null;
+  cycle?: number | null;
+}
+
+export async function insertRun(trx: Trx, run: RunRow, findings: FindingRow[]): Promise<number> {
   const [row] = await trx('fixity_runs').insert(run).returning('id');
   const id = Number(typeof row === 'object' ? (row as { id: number }).id : row);
-  for (let i = 0; i < findings.length; i += 200) await trx('fixity_findings').insert(findings.slice(i, i + 200).map((f) => ({ ...f, run_id: id })));
+  for (let i = 0; i < findings.length; i += 200) await trx('fixity_findings').insert(findings.slice(i, i + 200).map((f) => ({ kind: f.kind, subject: f.subject, detail: f.detail, run_id: id })));
   return id;
 }

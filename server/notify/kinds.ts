@@ -11,9 +11,13 @@ export const NOTICE_KINDS = [
   'push_received',
   'access_requested',
   'deadlines_digest',
+  // a body's decommissioning notice (Rules p.11): the operator hands the deposit back within 3 working days
+  'decommission_notified',
   // operator admins: the half-yearly report stored to review, and sent (server/reports, Rules p.13)
   'report_ready',
   'report_sent',
+  // operator admins: the fixity scrubber found a new problem in the store (server/integrity, issue 12)
+  'fixity_finding',
   // the government body
   'application_registered',
   'application_rejected',

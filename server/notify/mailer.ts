@@ -1,8 +1,21 @@
-import nodemailer from 'nodemailer';
+import type nodemailerType from 'nodemailer';
+import { lazyRequire } from '../util/lazy.js';
 
-/** What delivery needs of an e-mail transport. */
+const nodemailer = lazyRequire<typeof nodemailerType>('nodemailer');
+
+export interface MailMessage {
+  to: string;
+  subject: string;
+  text: string;
+  lang: string;
+  /** The notice kind, in the `X-Qoima-Notice` header (mail filters sort by it). */
+  kind: string;
+  attachments?: { filename: string; content: Buffer; contentType: string }[];
+}
+
+/** What delivery needs of an e-mail transport (notices, and the half-yearly report's mail). */
 export interface Mailer {
-  send(message: { to: string; subject: string; text: string; lang: string; kind: string }): Promise<void>;
+  send(message: MailMessage): Promise<void>;
   close(): void;
 }
 
@@ -12,7 +25,7 @@ export interface Mailer {
  */
 export function createMailer(config: { smtpUrl: string | undefined; mailFrom: string }): Mailer | null {
   if (!config.smtpUrl) return null;
-  const transport = nodemailer.createTransport(config.smtpUrl);
+  const transport = nodemailer().createTransport(config.smtpUrl);
   return {
     async send(m) {
       await transport.sendMail({
@@ -20,6 +33,7 @@ export function createMailer(config: { smtpUrl: string | undefined; mailFrom: st
         to: m.to,
         subject: m.subject,
         text: m.text,
+        ...(m.attachments ? { attachments: m.attachments } : {}),
         headers: { 'Content-Language': m.lang, 'X-Qoima-Notice': m.kind, 'Auto-Submitted': 'auto-generated' },
       });
     },

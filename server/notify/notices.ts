@@ -90,3 +90,25 @@ export async function returnReady(trx: Trx, clock: Clock, input: { systemId: num
   const s = await system(trx, input.systemId);
   await enqueue(trx, clock, { kind: 'return_ready', to: systemBody(s), params: systemParams(s), link: input.link ?? `/systems/${s.code}` });
 }
+
+/**
+ * Rules p.11: a body notified that its system was withdrawn from operation — operator staff are told,
+ * since the deposit is due back within 3 working days; called by server/returns in the notice's
+ * transaction: `await notices.decommissionNotified(trx, deps.clock, { systemId, withdrawnOn, basis, returnDue, late })`.
+ */
+export async function decommissionNotified(
+  trx: Trx,
+  clock: Clock,
+  input: { systemId: number; withdrawnOn: string; basis: { number: string; date: string }; scope: 'last_version' | 'full_history'; returnDue: string; late: boolean },
+): Promise<void> {
+  const s = await system(trx, input.systemId);
+  await enqueue(trx, clock, {
+    kind: 'decommission_notified',
+    to: [{ roles: OPERATOR_STAFF }],
+    params: {
+      ...systemParams(s), ownerKk: s.owner_name_kk, ownerRu: s.owner_name_ru, withdrawnOn: input.withdrawnOn, basisNumber: input.basis.number, basisDate: input.basis.date,
+      scope: input.scope, returnDue: input.returnDue, late: input.late,
+    },
+    link: `/systems/${s.code}/return`,
+  });
+}

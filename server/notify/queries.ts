@@ -1,5 +1,6 @@
 import type { Db, Trx } from '../../storage/db.js';
 import { insertReturningId } from '../accounts/queries.js';
+import type { SystemRow } from '../systems/queries.js';
 
 type Q = Db | Trx;
 
@@ -139,17 +140,12 @@ export async function applicationFacts(q: Q, id: number): Promise<ApplicationFac
   return row ? { ...row, id: Number(row.id), org_id: row.org_id === null ? null : Number(row.org_id) } : undefined;
 }
 
-export interface SystemFacts {
-  id: number;
-  code: string;
-  name_kk: string;
-  name_ru: string;
-  owner_org_id: number;
-  developer_org_id: number | null;
+/** A system as notices describe it: its names and the owner's BIN and names. */
+export type SystemFacts = Pick<SystemRow, 'id' | 'code' | 'name_kk' | 'name_ru' | 'owner_org_id' | 'developer_org_id'> & {
   owner_bin: string;
   owner_name_kk: string;
   owner_name_ru: string;
-}
+};
 
 export async function systemFacts(q: Q, id: number): Promise<SystemFacts | undefined> {
   const row = await q('systems as s')

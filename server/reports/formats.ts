@@ -1,10 +1,13 @@
-import ExcelJS from 'exceljs';
+import type ExcelJSType from 'exceljs';
+import { lazyRequire } from '../util/lazy.js';
 import type { Lang } from '../http/i18n.js';
 import { formatDate } from '../intake/read.js';
 import { reportHtml } from './html.js';
 import type { ReportData } from './model.js';
 import { reportPdf } from './pdf.js';
 import { headerLines, periodTitle, reportTables, tr, type Cell } from './tables.js';
+
+const excel = lazyRequire<typeof ExcelJSType>('exceljs');
 
 /**
  * The report in each format it is downloaded in. All of them print `reportTables`, so the numbers
@@ -51,7 +54,7 @@ export function reportCsv(lang: Lang, data: ReportData, stored?: StoredMark): st
 
 /** XLSX (exceljs): one sheet per table; the first (the summary) also carries the header lines. */
 export async function reportXlsx(lang: Lang, data: ReportData, stored?: StoredMark): Promise<Buffer> {
-  const book = new ExcelJS.Workbook();
+  const book = new (excel().Workbook)();
   const when = new Date(data.generatedAt);
   Object.assign(book, { creator: 'Qoima', lastModifiedBy: 'Qoima', created: when, modified: when, title: tr(lang, 'title') });
   const heading = `${tr(lang, 'title')} — ${periodTitle(lang, data.period)}${data.draft ? ` — ${tr(lang, 'draft')}` : ''}`;

@@ -1,6 +1,6 @@
-import nodemailer from 'nodemailer';
 import type { Logger } from 'pino';
 import type { ServiceDeps } from '../deps.js';
+import { createMailer, type Mailer } from '../notify/mailer.js';
 import { isLang, type Lang } from '../http/i18n.js';
 import type { ReportData } from './model.js';
 import { reportPdf } from './pdf.js';
@@ -19,28 +19,9 @@ export const MAX_ATTEMPTS = 6;
 const LEASE_MS = 5 * 60_000;
 const backoffMs = (attempts: number) => Math.min(3_600_000, 60_000 * 2 ** Math.max(0, attempts - 1));
 
-export interface ReportMailer {
-  send(m: { to: string; subject: string; text: string; lang: string; attachments: { filename: string; content: Buffer; contentType: string }[] }): Promise<void>;
-  close(): void;
-}
-
-export function createReportMailer(config: { smtpUrl: string | undefined; mailFrom: string }): ReportMailer | null {
-  if (!config.smtpUrl) return null;
-  const transport = nodemailer.createTransport(config.smtpUrl);
-  return {
-    async send(m) {
-      await transport.sendMail({
-        from: config.mailFrom,
-        to: m.to,
-        subject: m.subject,
-        text: m.text,
-        attachments: m.attachments,
-        headers: { 'Content-Language': m.lang, 'X-Qoima-Notice': 'report', 'Auto-Submitted': 'auto-generated' },
-      });
-    },
-    close: () => transport.close(),
-  };
-}
+/** The report's mail goes through the notices' SMTP transport (server/notify/mailer.ts). */
+export type ReportMailer = Mailer;
+export const createReportMailer = createMailer;
 
 export interface MailDeps extends ServiceDeps {
   readonly config: { readonly publicUrl: string | undefined; readonly port: number };
@@ -84,6 +65,7 @@ export async function deliverReportMail(deps: MailDeps, mailer: ReportMailer | n
         lang,
         subject: `Qoima: ${tr(lang, 'mail.subject', { period })}`,
         text: tr(lang, 'mail.body', { period, sha256: report.sha256, link: `${base}/reports/stored/${row.report_id}` }) + '\n',
+        kind: 'report',
         attachments: report.files,
       });
       await sq.updateMail(deps.db, row.id, { status: 'sent', sent_at: deps.clock().toISOString(), last_error: null });

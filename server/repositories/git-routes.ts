@@ -82,6 +82,7 @@ export function gitTransport(deps: AppDeps, metrics: Metrics) {
       env: gitEnv(dataDir, v2 ? { GIT_PROTOCOL: 'version=2', ...extraEnv } : extraEnv),
       config: [...config, ...(target.grant?.config ?? [])],
       metrics,
+      gzipMaxBytes: deps.config.gitGzipMaxBytes,
       onStderr,
     };
   }

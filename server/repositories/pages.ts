@@ -1,3 +1,4 @@
+import { pipeline } from 'node:stream/promises';
 import type { Request, Response } from 'express';
 import type { AppDeps } from '../deps.js';
 import { principalOf } from '../http/context.js';
@@ -59,20 +60,28 @@ export function repositoryPages(deps: AppDeps, views: Views) {
     async raw(req: Request, res: Response) {
       const { query, repo, at } = await open(req);
       if (!at) return res.status(404).end();
-      const file = await read.rawOf(deps, repo, at.commit, query.path);
+      const entry = await read.rawEntryOf(deps, repo, at.commit, query.path);
       await noteGrantUse(deps, principalOf(req), req.ip ?? null, repo.system.id, { via: 'web-download', path: query.path, ref: at.commit }); // access/: audited (issue 7)
       const name = query.path.slice(query.path.lastIndexOf('/') + 1);
       res.writeHead(200, {
         'Content-Type': 'application/octet-stream',
-        'Content-Length': String(file.entry.size),
+        'Content-Length': String(entry.size),
         'Content-Disposition': `attachment; filename*=UTF-8''${encodeURIComponent(name)}`,
         'X-Content-Type-Options': 'nosniff',
         'Cache-Control': 'private, no-cache',
       });
-      res.on('close', () => {
-        if (!res.writableFinished) file.stop();
-      });
-      file.stream.pipe(res);
+      // Spawned only now, with nothing left to await: git's output goes straight out.
+      const file = read.rawStreamOf(deps, repo, entry);
+      let sent = 0;
+      file.stream.on('data', (chunk: Buffer) => (sent += chunk.length));
+      pipeline(file.stream, res).then(
+        () => {
+          // git ended early (the object unreadable): cut the connection rather than let the
+          // client wait for bytes promised by Content-Length.
+          if (sent !== entry.size) res.destroy();
+        },
+        () => file.stop(),
+      );
     },
   };
 }

@@ -6,10 +6,11 @@ import { currentRefs, isAncestor, quarantineEnv, quarantineOf, scanPushedObjects
 import { scheduleMaintenance } from '../git/maintenance.js';
 import { pushedLfsPointers } from '../git/lfs-pointers.js';
 import { objectsOfSystem } from '../lfs/queries.js';
+import { packageGenerating } from '../returns/queries.js';
 import { gitEnv } from '../git/env.js';
 import { t, type Lang } from '../http/i18n.js';
 import { acquireRepoLock } from '../../storage/repos.js';
-import { branchUpdatesToCheck, isZero, parseUpdates, refRejections, type Rejection } from './push-policy.js';
+import { CLOSED_STATUSES, branchUpdatesToCheck, isZero, parseUpdates, refRejections, type Rejection } from './push-policy.js';
 import { systemForRepository } from './queries.js';
 import { recordPush } from './service.js';
 
@@ -40,6 +41,8 @@ export function pushHooks(deps: AppDeps, ctx: PushContext): { handler: HookHandl
     if (!system) return refuse([{ key: 'git.push.malformed' }]);
     const rejections = refRejections(updates, { isOperator: ctx.principal.roles.some(isOperatorRole) }, system.status);
     if (rejections.length) return refuse(rejections);
+    const returning = await returnRejection();
+    if (returning) return refuse([returning]);
 
     const quarantine = quarantineOf(ctx.repo, req.quarantine);
     // A push of refs to objects the repository already has brings no quarantine.
@@ -69,6 +72,14 @@ export function pushHooks(deps: AppDeps, ctx: PushContext): { handler: HookHandl
 
     // Serialize with other writers of this repository; held until receive-pack exits.
     release = await acquireRepoLock(deps.config.dataDir, ctx.systemId);
+    // Checked again under the lock (issue 8): the return may have started, or finished, while this push
+    // was being inspected. The return job takes the same lock for its bundle and for its last ref check
+    // and `returned` transaction, so a push either lands before the package's snapshot or is refused.
+    const closed = await returnRejection();
+    if (closed) {
+      await releaseLock();
+      return refuse([closed]);
+    }
     const now = await currentRefs(env, updates.map((u) => u.ref));
     const moved = updates.filter((u) => (now.get(u.ref) ?? '0'.repeat(40)) !== u.old);
     if (moved.length) {
@@ -77,6 +88,15 @@ export function pushHooks(deps: AppDeps, ctx: PushContext): { handler: HookHandl
     }
     deps.logger.debug({ systemId: ctx.systemId, checkedMs, lockedMs: Number(process.hrtime.bigint() - started) / 1e6 - checkedMs }, 'git: pre-receive passed');
     return { ok: true, messages: [] };
+  }
+
+  /** The system is handed back (Rules p.11: read-only), or its return package is being built. */
+  async function returnRejection(): Promise<Rejection | null> {
+    const current = await systemForRepository(deps.db, ctx.systemId);
+    if (!current) return { key: 'git.push.malformed' };
+    if (CLOSED_STATUSES.includes(current.status)) return { key: 'git.push.system_closed', params: { status: current.status } };
+    if (current.status === 'decommission_notified' && (await packageGenerating(deps.db, ctx.systemId))) return { key: 'git.push.return_in_progress' };
+    return null;
   }
 
   async function postReceive(req: HookRequest): Promise<HookAnswer> {

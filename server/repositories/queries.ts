@@ -1,18 +1,10 @@
 import type { Db, Trx } from '../../storage/db.js';
 import type { Principal } from '../accounts/service.js';
 import { scopeSystems, type SystemStatus } from '../systems/policy.js';
+import type { SystemRow } from '../systems/queries.js';
 
 /** The columns of `systems` this module reads (the table belongs to systems/; see its migration). */
-export interface RepoSystemRow {
-  id: number;
-  code: string;
-  name_kk: string;
-  name_ru: string;
-  owner_org_id: number;
-  developer_org_id: number | null;
-  status: SystemStatus;
-  repository_formed_at: string | null;
-}
+export type RepoSystemRow = Pick<SystemRow, 'id' | 'code' | 'name_kk' | 'name_ru' | 'owner_org_id' | 'developer_org_id' | 'status' | 'repository_formed_at'>;
 
 const COLUMNS = ['id', 'code', 'name_kk', 'name_ru', 'owner_org_id', 'developer_org_id', 'status', 'repository_formed_at'];
 

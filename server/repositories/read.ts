@@ -86,8 +86,13 @@ export async function fileOf(deps: RepoDeps, r: OpenRepository, commit: string, 
   };
 }
 
-export async function rawOf(deps: RepoDeps, r: OpenRepository, commit: string, path: string) {
+export async function rawEntryOf(deps: RepoDeps, r: OpenRepository, commit: string, path: string) {
   const entry = await browse.entryAt(deps.config.dataDir, r.repo, commit, path);
   if (!entry || entry.type !== 'blob' || entry.size === null) throw new NotFound();
-  return { entry, ...browse.blobStream(deps.config.dataDir, r.repo, entry.oid) };
+  return { ...entry, size: entry.size };
+}
+
+/** The bytes of an entry found by rawEntryOf, streamed from git; `stop` ends git early. */
+export function rawStreamOf(deps: RepoDeps, r: OpenRepository, entry: { oid: string }) {
+  return browse.blobStream(deps.config.dataDir, r.repo, entry.oid);
 }

@@ -1,183 +1,197 @@
 import { createHash } from 'node:crypto';
-import { createWriteStream, type Stats, type WriteStream } from 'node:fs';
-import { open, unlink } from 'node:fs/promises';
-import { once } from 'node:events';
-import { PassThrough, Transform, type Readable } from 'node:stream';
-import type { Archiver } from 'archiver';
-import type { DigestThread } from './digest-thread.js';
+import { open, unlink, type FileHandle } from 'node:fs/promises';
+import zlib from 'node:zlib';
+import { readTarEntries } from './tar-writer.js';
 
 /**
- * The two serializations of one bag, written side by side (archiver): a zip (entries stored — the
- * payload is mostly installers and dumps that are compressed already, and an archive wants the bytes
- * as they are) and a POSIX tar. Each source is read once and teed into both; each archive streams to
- * its file through a SHA-256, so the packages' checksums are known the moment they are written.
- * Memory stays constant: every hop is a stream with a bounded buffer and backpressure reaches the
- * source (git, the blob store, a file).
+ * The bag's zip serialization, made from its finished tar (issue 8): the same entries in the same
+ * order, stored (no deflate: installers and dumps are compressed already, and an archive wants the
+ * bytes as they are), names in UTF-8 (flag bit 11). Written by hand, as the tar is, so that the bytes
+ * go from the tar to the zip through a few reused buffers — no archiver (~25 MB), no buffer per chunk
+ * left for the garbage collector — with the zip's SHA-256 computed as it is written and one fsync.
  *
- * ZIP64: archiver writes the ZIP64 fields by itself for an entry or an offset past 4 GiB; `zip64`
- * forces the ZIP64 end records too, which the caller asks for when the package may pass 4 GiB.
+ * Each entry is read twice from the tar (which the page cache holds, having just written it): once
+ * for its CRC-32 (Node's native `zlib.crc32`), which the local header carries before the bytes, then
+ * to copy it. The central directory is spooled to a scratch file as the entries go (a bag of 100 000
+ * files never sits in memory) and appended at the end.
  *
- * Giving up (`abort`) never goes through archiver's own abort: with tar-stream 3 its shutdown calls a
- * method the tar engine lacks and throws outside any handler. The archives are instead cut off from
- * their files, which are closed and removed; what is left of them is garbage.
+ * ZIP64 (APPNOTE 4.5.3): an entry of 4 GiB or more, or past 4 GiB in the file, gets the ZIP64 extra
+ * field; the ZIP64 end records are written when anything needs them, or always with `zip64` (asked for
+ * when the package may pass 4 GiB).
  */
+const crc32 = (zlib as unknown as { crc32: (data: Uint8Array, value?: number) => number }).crc32;
+const MAX32 = 0xffffffff;
+const CHUNK = 1 << 20;
+const UTF8_NAMES = 0x0800;
+
 export interface ArchiveOutput {
   size: number;
   sha256: string;
 }
 
-export interface TeeEntry {
-  /** The full entry name (bag folder included), built by `entryName` from checked parts only. */
-  name: string;
-  size: number;
-  mode: number;
-  source: Readable;
-  /** Called with each chunk as it passes (hashing, progress); a promise returned is waited for. */
-  onChunk: (chunk: Buffer) => void | Promise<void>;
+function dosDateTime(d: Date): { time: number; date: number } {
+  const year = Math.max(1980, d.getFullYear());
+  return { time: (d.getHours() << 11) | (d.getMinutes() << 5) | Math.floor(d.getSeconds() / 2), date: ((year - 1980) << 9) | ((d.getMonth() + 1) << 5) | d.getDate() };
 }
 
-const HIGH_WATER = 1 << 20;
+/** Sequential writes at known positions, gathered into ~1 MiB writes, hashed as they go. */
+class Out {
+  position = 0;
+  private readonly hash = createHash('sha256');
+  private gathered = Buffer.allocUnsafe(CHUNK);
+  private length = 0;
 
-/** Resolves when the stream can take more (at once if it already can). */
-const drained = (w: PassThrough): Promise<unknown> => (w.writableNeedDrain ? once(w, 'drain') : Promise.resolve());
+  constructor(private readonly fh: FileHandle) {}
 
-export class ArchivePair {
-  private readonly zip: Archiver;
-  private readonly tar: Archiver;
-  private readonly files: WriteStream[] = [];
-  private readonly outputs: Promise<[ArchiveOutput, ArchiveOutput]>;
-  private failure: Error | null = null;
-  private readonly failed: Promise<never>;
-  private fail!: (err: Error) => void;
-
-  /**
-   * archiver (and what it pulls in, ~25 MB) is loaded when the first package is built, not with the
-   * server: most processes never build one.
-   */
-  static async create(paths: { zip: string; tar: string }, opts: { date: Date; zip64: boolean; thread?: DigestThread }): Promise<ArchivePair> {
-    const { ZipArchive, TarArchive } = await import('archiver');
-    return new ArchivePair(paths, opts, new ZipArchive({ store: true, forceZip64: opts.zip64 }), new TarArchive({}));
+  async write(data: Buffer): Promise<void> {
+    this.hash.update(data);
+    if (this.length + data.length > CHUNK) await this.flush();
+    if (data.length >= CHUNK) {
+      await this.writeAt(data, this.position);
+    } else {
+      data.copy(this.gathered, this.length);
+      this.length += data.length;
+    }
+    this.position += data.length;
   }
 
-  private constructor(
-    private readonly paths: { zip: string; tar: string },
-    private readonly opts: { date: Date; zip64: boolean; thread?: DigestThread },
-    zip: Archiver,
-    tar: Archiver,
-  ) {
-    this.failed = new Promise<never>((_resolve, reject) => {
-      this.fail = (err) => {
-        if (this.failure) return;
-        this.failure = err;
-        reject(err);
-      };
-    });
-    this.failed.catch(() => undefined);
-    this.zip = zip;
-    this.tar = tar;
-    // The tar's checksum is computed on the digest thread (when there is one), the zip's here.
-    this.outputs = Promise.all([this.writeOut(this.zip, paths.zip), this.writeOut(this.tar, paths.tar, opts.thread)]);
-    this.outputs.catch((err: Error) => this.fail(err));
+  async flush(): Promise<void> {
+    if (!this.length) return;
+    await this.writeAt(this.gathered.subarray(0, this.length), this.position - this.length);
+    this.length = 0;
   }
 
-  /** archive → SHA-256 and byte count → file; resolves once the file is complete and on disk. */
-  private writeOut(archive: Archiver, path: string, thread?: DigestThread): Promise<ArchiveOutput> {
-    const local = thread ? null : createHash('sha256');
-    const remote = thread?.hash('sha256');
-    let size = 0;
-    const meter = new Transform({
-      highWaterMark: HIGH_WATER,
-      transform(chunk: Buffer, _enc, done) {
-        size += chunk.length;
-        local?.update(chunk);
-        const wait = remote?.update(chunk);
-        if (wait) wait.then(() => done(null, chunk), done);
-        else done(null, chunk);
-      },
-    });
-    const file = createWriteStream(path, { flags: 'wx', mode: 0o640, highWaterMark: HIGH_WATER });
-    this.files.push(file);
-    return new Promise<ArchiveOutput>((resolve, reject) => {
-      for (const s of [archive, meter, file]) s.on('error', reject);
-      archive.on('warning', reject);
-      file.on('finish', () => {
-        // The file reaches the disk before the package is called ready.
-        open(path, 'r')
-          .then(async (fh) => {
-            try {
-              await fh.sync();
-            } finally {
-              await fh.close();
-            }
-          })
-          .then(async () => resolve({ size, sha256: local ? local.digest('hex') : await remote!.digest() }))
-          .catch(reject);
-      });
-      archive.pipe(meter).pipe(file);
-    });
+  async finish(): Promise<ArchiveOutput> {
+    await this.flush();
+    await this.fh.sync();
+    return { size: this.position, sha256: this.hash.digest('hex') };
   }
 
-  /** Streams one entry into both archives; resolves when both have written it. */
-  async add(entry: TeeEntry): Promise<void> {
-    if (this.failure) throw this.failure;
-    const toZip = new PassThrough({ highWaterMark: HIGH_WATER });
-    const toTar = new PassThrough({ highWaterMark: HIGH_WATER });
-    const written = Promise.all([once(this.zip, 'entry'), once(this.tar, 'entry')]);
-    written.catch(() => undefined);
-    const data = { name: entry.name, date: this.opts.date, mode: entry.mode };
-    this.zip.append(toZip, data);
-    // tar needs the size up front; given it, archiver streams the entry instead of buffering it.
-    this.tar.append(toTar, { ...data, stats: { size: entry.size } as Stats });
-    let got = 0;
-    try {
-      for await (const chunk of entry.source as AsyncIterable<Buffer>) {
-        got += chunk.length;
-        if (got > entry.size) throw new Error(`${entry.name}: more bytes than its ${entry.size}`);
-        const wait = entry.onChunk(chunk);
-        if (wait) await wait;
-        toZip.write(chunk);
-        toTar.write(chunk);
-        // Both waits are set up at once: a 'drain' of one that fires while waiting for the other is not lost.
-        if (toZip.writableNeedDrain || toTar.writableNeedDrain) await Promise.race([Promise.all([drained(toZip), drained(toTar)]), this.failed]);
+  private async writeAt(data: Buffer, at: number): Promise<void> {
+    for (let done = 0; done < data.length; ) done += (await this.fh.write(data, done, data.length - done, at + done)).bytesWritten;
+  }
+}
+
+export async function zipFromTar(tarPath: string, zipPath: string, opts: { date: Date; zip64: boolean }): Promise<ArchiveOutput> {
+  const { time, date } = dosDateTime(opts.date);
+  const tar = await open(tarPath, 'r');
+  const zipFile = await open(zipPath, 'w', 0o640);
+  const cdPath = `${zipPath}.cd`;
+  const cd = await open(cdPath, 'w+', 0o600);
+  const buf = Buffer.allocUnsafeSlow(CHUNK);
+  try {
+    const out = new Out(zipFile);
+    const central = new Out(cd);
+    let entries = 0;
+    let needs64 = opts.zip64;
+    for await (const e of readTarEntries(tarPath)) {
+      let crc = 0;
+      for (let at = 0; at < e.size; ) {
+        const { bytesRead } = await tar.read(buf, 0, Math.min(CHUNK, e.size - at), e.offset + at);
+        if (bytesRead === 0) throw new Error(`${tarPath}: ${e.name} is cut short`);
+        crc = crc32(buf.subarray(0, bytesRead), crc);
+        at += bytesRead;
       }
-      if (got !== entry.size) throw new Error(`${entry.name}: ${got} bytes, expected ${entry.size}`);
-    } catch (err) {
-      // The halves are left open, not ended: a short tar entry makes tar-stream emit an error on a
-      // stream archiver does not listen to. The archives are cut off and dropped by `abort`.
-      this.fail(err as Error);
-      entry.source.destroy();
-      throw err;
+      const name = Buffer.from(e.name, 'utf8');
+      const offset = out.position;
+      const big = e.size >= MAX32;
+      const far = offset >= MAX32;
+      if (big || far) needs64 = true;
+      const version = big || far ? 45 : 20;
+      // Local header: the ZIP64 extra (both sizes) when the entry is 4 GiB or more.
+      const local = Buffer.alloc(30 + name.length + (big ? 20 : 0));
+      local.writeUInt32LE(0x04034b50, 0);
+      local.writeUInt16LE(version, 4);
+      local.writeUInt16LE(UTF8_NAMES, 6);
+      local.writeUInt16LE(0, 8);
+      local.writeUInt16LE(time, 10);
+      local.writeUInt16LE(date, 12);
+      local.writeUInt32LE(crc >>> 0, 14);
+      local.writeUInt32LE(big ? MAX32 : e.size, 18);
+      local.writeUInt32LE(big ? MAX32 : e.size, 22);
+      local.writeUInt16LE(name.length, 26);
+      local.writeUInt16LE(big ? 20 : 0, 28);
+      name.copy(local, 30);
+      if (big) {
+        local.writeUInt16LE(0x0001, 30 + name.length);
+        local.writeUInt16LE(16, 32 + name.length);
+        local.writeBigUInt64LE(BigInt(e.size), 34 + name.length);
+        local.writeBigUInt64LE(BigInt(e.size), 42 + name.length);
+      }
+      await out.write(local);
+      for (let at = 0; at < e.size; ) {
+        const { bytesRead } = await tar.read(buf, 0, Math.min(CHUNK, e.size - at), e.offset + at);
+        if (bytesRead === 0) throw new Error(`${tarPath}: ${e.name} is cut short`);
+        // `Out` copies what it keeps (or has written it) before `buf` is read into again.
+        await out.write(buf.subarray(0, bytesRead));
+        at += bytesRead;
+      }
+      // Central directory header: the ZIP64 extra holds, in this order, only the fields that overflow.
+      const extra: bigint[] = [];
+      if (big) extra.push(BigInt(e.size), BigInt(e.size));
+      if (far) extra.push(BigInt(offset));
+      const record = Buffer.alloc(46 + name.length + (extra.length ? 4 + 8 * extra.length : 0));
+      record.writeUInt32LE(0x02014b50, 0);
+      record.writeUInt16LE((3 << 8) | 45, 4); // made by: Unix, 4.5
+      record.writeUInt16LE(version, 6);
+      record.writeUInt16LE(UTF8_NAMES, 8);
+      record.writeUInt16LE(0, 10);
+      record.writeUInt16LE(time, 12);
+      record.writeUInt16LE(date, 14);
+      record.writeUInt32LE(crc >>> 0, 16);
+      record.writeUInt32LE(big ? MAX32 : e.size, 20);
+      record.writeUInt32LE(big ? MAX32 : e.size, 24);
+      record.writeUInt16LE(name.length, 28);
+      record.writeUInt16LE(extra.length ? 4 + 8 * extra.length : 0, 30);
+      record.writeUInt32LE(((0o100000 | (e.mode & 0o7777)) << 16) >>> 0, 38); // regular file, its mode
+      record.writeUInt32LE(far ? MAX32 : offset, 42);
+      name.copy(record, 46);
+      if (extra.length) {
+        record.writeUInt16LE(0x0001, 46 + name.length);
+        record.writeUInt16LE(8 * extra.length, 48 + name.length);
+        extra.forEach((v, i) => record.writeBigUInt64LE(v, 50 + name.length + 8 * i));
+      }
+      await central.write(record);
+      entries++;
     }
-    toZip.end();
-    toTar.end();
-    await Promise.race([written, this.failed]);
-  }
-
-  /** Writes the archives' ends, waits for the files to be on disk; returns their sizes and SHA-256. */
-  async finish(): Promise<{ zip: ArchiveOutput; tar: ArchiveOutput }> {
-    if (this.failure) throw this.failure;
-    await Promise.race([Promise.all([this.zip.finalize(), this.tar.finalize()]), this.failed]);
-    const [zip, tar] = await this.outputs;
-    return { zip, tar };
-  }
-
-  /** Cuts both archives off from their files, closes and removes the files. */
-  async abort(): Promise<void> {
-    this.fail(new Error('aborted'));
-    for (const a of [this.zip, this.tar]) {
-      a.on('error', () => undefined);
-      a.on('warning', () => undefined);
-      a.unpipe();
+    // The central directory, copied from its scratch file.
+    await central.flush();
+    const cdOffset = out.position;
+    for (let at = 0; at < central.position; ) {
+      const { bytesRead } = await cd.read(buf, 0, Math.min(CHUNK, central.position - at), at);
+      await out.write(buf.subarray(0, bytesRead));
+      at += bytesRead;
     }
-    await Promise.all(
-      this.files.map(async (f) => {
-        if (!f.closed) {
-          const closed = once(f, 'close').catch(() => undefined);
-          f.destroy();
-          await closed;
-        }
-      }),
-    );
-    await Promise.all([unlink(this.paths.zip).catch(() => undefined), unlink(this.paths.tar).catch(() => undefined)]);
+    const cdSize = central.position;
+    if (entries >= 0xffff || cdOffset >= MAX32 || cdSize >= MAX32) needs64 = true;
+    if (needs64) {
+      const end64At = out.position;
+      const end64 = Buffer.alloc(56 + 20);
+      end64.writeUInt32LE(0x06064b50, 0);
+      end64.writeBigUInt64LE(44n, 4);
+      end64.writeUInt16LE((3 << 8) | 45, 12);
+      end64.writeUInt16LE(45, 14);
+      end64.writeBigUInt64LE(BigInt(entries), 24);
+      end64.writeBigUInt64LE(BigInt(entries), 32);
+      end64.writeBigUInt64LE(BigInt(cdSize), 40);
+      end64.writeBigUInt64LE(BigInt(cdOffset), 48);
+      end64.writeUInt32LE(0x07064b50, 56); // the locator
+      end64.writeBigUInt64LE(BigInt(end64At), 64);
+      end64.writeUInt32LE(1, 72);
+      await out.write(end64);
+    }
+    const end = Buffer.alloc(22);
+    end.writeUInt32LE(0x06054b50, 0);
+    end.writeUInt16LE(Math.min(entries, 0xffff), 8);
+    end.writeUInt16LE(Math.min(entries, 0xffff), 10);
+    end.writeUInt32LE(Math.min(cdSize, MAX32), 12);
+    end.writeUInt32LE(Math.min(cdOffset, MAX32), 16);
+    await out.write(end);
+    return await out.finish();
+  } finally {
+    await tar.close();
+    await zipFile.close();
+    await cd.close();
+    await unlink(cdPath).catch(() => undefined);
   }
 }

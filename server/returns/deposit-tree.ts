@@ -60,7 +60,7 @@ export async function addDepositTree(
       const content = await blobs.readAll(f.oid, POINTER_MAX);
       const pointer = parsePointer(content);
       if (pointer && (await deps.blobs.size(pointer.oid)) === pointer.size) {
-        await writer.addPayload({ path: target, size: pointer.size, mode, open: () => deps.blobs.read(pointer.oid), expectSha256: pointer.oid });
+        await writer.addPayload({ path: target, size: pointer.size, mode, open: () => deps.blobs.read(pointer.oid), file: deps.blobs.pathOf(pointer.oid), expectSha256: pointer.oid });
         continue;
       }
       if (pointer) note('lfs_missing', { oid: pointer.oid, storedAs: `data/${target}` });

@@ -8,8 +8,8 @@ const keyOf = (code: string) => `returns.errors.${code}`;
 
 /** No package to download (not built yet, or purged): the same answer as for a system one may not see. */
 export class ReturnNotFound extends NotFound {
-  constructor(code: 'package_not_found') {
-    super(code);
+  constructor(code: 'package_not_found' | 'return_not_found', params: MessageParams = {}) {
+    super(code, params);
   }
   override get messageKey(): string {
     return keyOf(this.code);
@@ -17,7 +17,7 @@ export class ReturnNotFound extends NotFound {
 }
 
 export class ReturnConflict extends Conflict {
-  constructor(code: 'already_notified' | 'already_returned' | 'return_in_progress' | 'already_archived' | 'already_purged', params: MessageParams = {}) {
+  constructor(code: 'already_notified' | 'already_returned' | 'return_in_progress' | 'already_archived' | 'already_purged' | 'zip_pending', params: MessageParams = {}) {
     super(code, params);
   }
   override get messageKey(): string {

@@ -19,7 +19,8 @@ import { addDepositTree, type DepositNote } from './deposit-tree.js';
 import * as q from './queries.js';
 import { packageDir, packageFile, workDir } from './read.js';
 import { writeRecords } from './records.js';
-import { completeReturn, failReturn } from './service.js';
+import { zipFromTar } from './archives.js';
+import { completeReturn, failReturn, recordZip } from './service.js';
 
 /**
  * The return package job (Rules p.11): builds the bag, then calls the service's `completeReturn`
@@ -40,15 +41,57 @@ const running = new Map<number, Promise<void>>();
 export const runningJob = (packageId: number): Promise<void> | undefined => running.get(packageId);
 
 const version = (JSON.parse(readFileSync(join(projectRoot, 'package.json'), 'utf8')) as { version: string }).version;
-/** Beyond this estimate the zip's end records are ZIP64 from the start (archiver adds entry fields itself). */
+/** Beyond this estimate the zip's end records are ZIP64 from the start (`archives.ts` adds the entry fields where needed). */
 const ZIP64_FROM = 4 * 1024 ** 3 - 64 * 1024 ** 2;
 
 /** Starts building a package in the background; returns at once. */
 export function launchPackageJob(deps: AppDeps, actor: Actor, packageId: number): void {
   const job = buildPackage(deps, actor, packageId)
+    .then((ready) => (ready ? ensureZip(deps, actor, packageId) : undefined))
     .catch((err: unknown) => deps.logger.error({ err, packageId }, 'returns: package job crashed'))
     .finally(() => running.delete(packageId));
   running.set(packageId, job);
+}
+
+const zipping = new Map<number, Promise<void>>();
+
+/**
+ * Makes the zip of a ready package from its tar, unless it exists or is being made in this process:
+ * right after the tar (the job goes on), or when a download asks for a zip that a restart left unmade.
+ * Its failure is logged; the next download of the zip tries again.
+ */
+export function ensureZip(deps: AppDeps, actor: Actor, packageId: number): Promise<void> {
+  const current = zipping.get(packageId);
+  if (current) return current;
+  const job = writeZip(deps, actor, packageId)
+    .catch((err: unknown) => deps.logger.warn({ err, packageId }, 'returns: the zip of a package failed; a download will try again'))
+    .finally(() => zipping.delete(packageId));
+  zipping.set(packageId, job);
+  return job;
+}
+
+/** At start: the zips a restart left unmade are made again (in the background, one after another). */
+export async function resumeZips(deps: AppDeps): Promise<void> {
+  for (const pkg of await q.packagesWithoutZip(deps.db)) await ensureZip(deps, SYSTEM_ACTOR, pkg.id);
+}
+
+async function writeZip(deps: AppDeps, actor: Actor, packageId: number): Promise<void> {
+  const pkg = await q.packageById(deps.db, packageId);
+  if (!pkg || pkg.status !== 'ready' || pkg.zip_sha256 || pkg.tar_size === null) return;
+  const { dataDir } = deps.config;
+  const dir = packageDir(dataDir, pkg.system_id);
+  const part = join(dir, `.${pkg.bag_name}.${packageId}.zip.part`);
+  const final = packageFile(dataDir, pkg.system_id, pkg.bag_name, 'zip');
+  try {
+    const zip = await zipFromTar(packageFile(dataDir, pkg.system_id, pkg.bag_name, 'tar'), part, { date: new Date(pkg.started_at), zip64: pkg.tar_size >= ZIP64_FROM });
+    await rename(part, final);
+    await syncDir(dir);
+    // Purged meanwhile (or recorded by another process): the file is not ours to keep.
+    if (!(await recordZip(deps, actor, packageId, zip))) await unlink(final).catch(() => undefined);
+    else deps.logger.info({ packageId, zip }, 'returns: package zip ready');
+  } finally {
+    await unlink(part).catch(() => undefined);
+  }
 }
 
 /**
@@ -68,9 +111,26 @@ export async function recoverInterruptedJobs(deps: AppDeps, staleMs = 10 * 60_00
     // This process: an earlier incarnation of it (another boot), or a job of ours that ended without a word.
     else if (pid === process.pid) gone = boot !== BOOT || silent;
     else gone = !alive(pid);
-    if (gone && (await failReturn(deps, SYSTEM_ACTOR, pkg.id, 'interrupted: the process building the package stopped; start the return again'))) failed++;
+    if (!gone) continue;
+    // Files first: a crash in between leaves the row `generating`, and the next recovery does both again.
+    await removeLeftovers(deps.config.dataDir, pkg, ['returned', 'archived'].includes(await q.statusOf(deps.db, pkg.system_id)));
+    if (await failReturn(deps, SYSTEM_ACTOR, pkg.id, 'interrupted: the process building the package stopped; start the return again')) failed++;
   }
   return failed;
+}
+
+/**
+ * What a killed build leaves: its scratch folder, the half-written archives, and archives already
+ * renamed to their final names when the kill came before `completeReturn` — unless the system was
+ * returned after all (by another package, whose files those names are).
+ */
+async function removeLeftovers(dataDir: string, pkg: q.PackageRow, systemReturned: boolean): Promise<void> {
+  const dir = packageDir(dataDir, pkg.system_id);
+  await rm(workDir(dataDir, pkg.system_id, pkg.id), { recursive: true, force: true }).catch(() => undefined);
+  for (const format of ['zip', 'tar'] as const) {
+    await unlink(join(dir, `.${pkg.bag_name}.${pkg.id}.${format}.part`)).catch(() => undefined);
+    if (!systemReturned) await unlink(packageFile(dataDir, pkg.system_id, pkg.bag_name, format)).catch(() => undefined);
+  }
 }
 
 function alive(pid: number): boolean {
@@ -140,11 +200,15 @@ async function writeBundle(deps: AppDeps, repo: string, path: string, progress: 
   return { size, digests: { sha256: sha256.digest('hex'), sha512: sha512.digest('hex') } };
 }
 
-async function buildPackage(deps: AppDeps, actor: Actor, packageId: number): Promise<void> {
+/**
+ * The bag as a tar (one pass: read once, hashed, written once); once it is on disk the package is
+ * `ready` and the system `returned`. The zip is made from the tar afterwards (`ensureZip`).
+ */
+async function buildPackage(deps: AppDeps, actor: Actor, packageId: number): Promise<boolean> {
   const pkg = await q.packageById(deps.db, packageId);
   const system = pkg ? await systemById(deps.db, pkg.system_id) : undefined;
   const ret = system ? await q.returnOfSystem(deps.db, system.id) : undefined;
-  if (!pkg || !system || !ret) return;
+  if (!pkg || !system || !ret) return false;
   const { dataDir } = deps.config;
   const repo = repoPath(dataDir, system.id);
   const dir = packageDir(dataDir, system.id);
@@ -153,7 +217,6 @@ async function buildPackage(deps: AppDeps, actor: Actor, packageId: number): Pro
   const final = { zip: packageFile(dataDir, system.id, pkg.bag_name, 'zip'), tar: packageFile(dataDir, system.id, pkg.bag_name, 'tar') };
   const progress = new Progress(deps, packageId);
   let writer: BagWriter | null = null;
-  let published = false;
   try {
     await rm(work, { recursive: true, force: true });
     await mkdir(work, { recursive: true });
@@ -168,12 +231,9 @@ async function buildPackage(deps: AppDeps, actor: Actor, packageId: number): Pro
     await verifyBundle(dataDir, repo, bundlePath);
     progress.bytesTotal = bundle.size * 2 + versions.reduce((s, d) => s + d.total_size, 0) + 1024 * 1024;
 
-    writer = new BagWriter({
-      bag: pkg.bag_name, work, zipPath: temp.zip, tarPath: temp.tar, date: new Date(pkg.started_at), zip64: progress.bytesTotal >= ZIP64_FROM,
-      onBytes: (n) => progress.bytes(n),
-    });
+    writer = new BagWriter({ bag: pkg.bag_name, work, tarPath: temp.tar, date: new Date(pkg.started_at), onBytes: (n) => progress.bytes(n) });
     await writer.start();
-    await writer.addPayload({ path: 'repository.bundle', size: bundle.size, open: () => createReadStream(bundlePath, { highWaterMark: 1 << 20 }), digests: bundle.digests });
+    await writer.addPayload({ path: 'repository.bundle', size: bundle.size, open: () => createReadStream(bundlePath, { highWaterMark: 1 << 20 }), file: bundlePath, digests: bundle.digests });
 
     await progress.enter('deposit');
     const notes: DepositNote[] = [];
@@ -192,22 +252,27 @@ async function buildPackage(deps: AppDeps, actor: Actor, packageId: number): Pro
 
     await progress.enter('finishing');
     const result = await writer.finish(await bagInfo(deps, system, ret, pkg, versions));
-    // A push that slipped in after the bundle (the push policy refuses only once the system is returned)
-    // would be missing from the package: then it is not the whole deposit, and the job fails.
-    if (!sameRefs(refs, await repositoryRefs(dataDir, repo))) throw new Error('the repository changed while the package was built; start the return again');
-    await rename(temp.zip, final.zip);
-    await rename(temp.tar, final.tar);
-    published = true;
-    await syncDir(dir);
-    await completeReturn(deps, actor, packageId, {
-      payloadBytes: result.payloadBytes, payloadFiles: result.payloadFiles, zip: result.zip, tar: result.tar, versions: versions.map((d) => d.version), refs: refs.length,
+    // Pushes are refused while the package is generating (re-checked under the repository's lock in
+    // repositories/push.ts); the last check of the refs and the `returned` transaction run under that
+    // lock too, so no push can land between them. Should the refs have moved all the same (a push that
+    // held the lock before the job started), the package is not the whole deposit and the job fails.
+    await withRepoLock(dataDir, system.id, async () => {
+      if (!sameRefs(refs, await repositoryRefs(dataDir, repo))) throw new Error('the repository changed while the package was built; start the return again');
+      await rename(temp.tar, final.tar);
+      await syncDir(dir);
+      await completeReturn(deps, actor, packageId, {
+        payloadBytes: result.payloadBytes, payloadFiles: result.payloadFiles, tar: result.tar, versions: versions.map((d) => d.version), refs: refs.length,
+      });
     });
-    deps.logger.info({ packageId, code: system.code, zip: result.zip, tar: result.tar }, 'returns: package ready');
+    deps.logger.info({ packageId, code: system.code, tar: result.tar }, 'returns: package ready (tar); the zip follows');
+    return true;
   } catch (err) {
     deps.logger.warn({ err, packageId, code: system.code }, 'returns: package failed');
     await writer?.abort();
-    for (const f of published ? [final.zip, final.tar] : [temp.zip, temp.tar]) await unlink(f).catch(() => undefined);
+    // Nothing of a failed build stays: no ready package of this system exists (it would be returned already).
+    for (const f of [temp.zip, temp.tar, final.zip, final.tar]) await unlink(f).catch(() => undefined);
     await failReturn(deps, SYSTEM_ACTOR, packageId, (err as Error).message ?? String(err));
+    return false;
   } finally {
     await progress.flush();
     await rm(work, { recursive: true, force: true }).catch(() => undefined);

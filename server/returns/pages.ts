@@ -2,7 +2,6 @@ import type { Request, Response } from 'express';
 import { isOperatorRole } from '../accounts/roles.js';
 import { noStore, text, type FieldErrors } from '../accounts/pages.js';
 import { almatyDate } from '../calendar/types.js';
-import { lastVersion } from '../deposits/queries.js';
 import type { AppDeps } from '../deps.js';
 import { AppError } from '../errors.js';
 import { actorOf, principalOf } from '../http/context.js';
@@ -34,7 +33,8 @@ export function returnsPages(deps: AppDeps, views: Views) {
     const owner = role === 'body_user';
     const state = view?.system.status ?? system.status;
     const may = {
-      notice: owner && !ret && (await lastVersion(deps.db, system.id)) > 0,
+      // Shown to the owner until a notice exists; a system never accepted gets the service's clear 409 on sending.
+      notice: owner && !ret,
       start: isOperatorRole(role) && state === 'decommission_notified' && view?.package?.status !== 'generating',
       transfer: (owner || role === 'archivist') && state === 'returned',
       purge: role === 'operator_admin' && state === 'archived' && !view?.purge,

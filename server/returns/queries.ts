@@ -121,6 +121,23 @@ export async function latestPackage(q: Q, systemId: number): Promise<PackageRow 
   return row ? normPackage(row) : undefined;
 }
 
+/** Whether a return package of this system is being built (pushes are refused meanwhile: docs/returns.md). */
+export async function packageGenerating(q: Q, systemId: number): Promise<boolean> {
+  return (await q('return_packages').where({ system_id: systemId, status: 'generating' }).first('id')) !== undefined;
+}
+
+/** Ready packages whose zip is not made yet (a restart came between the tar and the zip); not purged. */
+export async function packagesWithoutZip(q: Q): Promise<PackageRow[]> {
+  const rows = await q('return_packages as p')
+    .join('returns as r', 'r.id', 'p.return_id')
+    .where('p.status', 'ready')
+    .whereNull('p.zip_sha256')
+    .whereNull('r.purged_at')
+    .select('p.*')
+    .orderBy('p.id');
+  return rows.map(normPackage);
+}
+
 export async function generatingPackages(q: Q): Promise<PackageRow[]> {
   return (await q('return_packages').where({ status: 'generating' }).orderBy('id')).map(normPackage);
 }

@@ -51,9 +51,9 @@ export function toPackageView(p: q.PackageRow, code: string): PackageView {
 }
 
 export async function returnView(deps: ServiceDeps, system: SystemRow, r: q.ReturnRow): Promise<ReturnView> {
-  const [pkg, current, deadlines] = await Promise.all([q.latestPackage(deps.db, system.id), deps.db('systems').where({ id: system.id }).first('status'), deadlinesOfSystem(deps, system.id)]);
+  const [pkg, status, deadlines] = await Promise.all([q.latestPackage(deps.db, system.id), q.statusOf(deps.db, system.id), deadlinesOfSystem(deps, system.id)]);
   return {
-    system: { code: system.code, nameKk: system.name_kk, nameRu: system.name_ru, status: String(current?.status ?? system.status) },
+    system: { code: system.code, nameKk: system.name_kk, nameRu: system.name_ru, status },
     notice: {
       withdrawnOn: r.withdrawn_on,
       basis: { number: r.basis_number, date: r.basis_date },
@@ -82,7 +82,7 @@ export async function returnOf(deps: ServiceDeps, principal: Principal, code: st
 /** `GET /systems/:code/return`: a system without a notice has no return to show (404). */
 export async function getReturn(deps: ServiceDeps, principal: Principal, code: string): Promise<ReturnView> {
   const { system, ret } = await returnOf(deps, principal, code);
-  if (!ret) throw new SystemNotFound();
+  if (!ret) throw new ReturnNotFound('return_not_found', { code: system.code });
   return returnView(deps, system, ret);
 }
 

@@ -1,10 +1,11 @@
 import { createReadStream, existsSync } from 'node:fs';
 import type { Request, Response } from 'express';
-import type { AppDeps } from '../deps.js';
+import { SYSTEM_ACTOR, type AppDeps } from '../deps.js';
 import { actorOf, principalOf } from '../http/context.js';
 import { parseRange, sendStream } from '../http/send-stream.js';
 import { parseInput } from '../util/validate.js';
-import { launchPackageJob, recoverInterruptedJobs, WORKER } from './job.js';
+import { ReturnConflict } from './errors.js';
+import { ensureZip, launchPackageJob, recoverInterruptedJobs, resumeZips, WORKER } from './job.js';
 import * as read from './read.js';
 import { ReturnListQuery } from './schemas.js';
 import * as returns from './service.js';
@@ -27,6 +28,12 @@ export async function startReturnJob(deps: AppDeps, req: Request): Promise<void>
  */
 export async function sendPackage(deps: AppDeps, req: Request, res: Response, format: read.PackageFormat): Promise<void> {
   const { system, pkg } = await read.readyPackage(deps, principalOf(req), code(req));
+  if (format === 'zip' && !pkg.zip_sha256) {
+    // The zip is made from the tar once the package is ready; a restart may have cut that short.
+    void ensureZip(deps, SYSTEM_ACTOR, pkg.id);
+    res.setHeader('Retry-After', '30');
+    throw new ReturnConflict('zip_pending', { code: system.code });
+  }
   const size = (format === 'zip' ? pkg.zip_size : pkg.tar_size) ?? 0;
   const sha256 = (format === 'zip' ? pkg.zip_sha256 : pkg.tar_sha256) ?? '';
   const file = read.packageFile(deps.config.dataDir, system.id, pkg.bag_name, format);
@@ -52,6 +59,7 @@ export async function sendPackage(deps: AppDeps, req: Request, res: Response, fo
 export function returnsApi(deps: AppDeps) {
   // A package a crash left `generating` is marked failed as the service comes up.
   recoverInterruptedJobs(deps).catch((err: unknown) => deps.logger.warn({ err }, 'returns: recovery of interrupted packages failed'));
+  resumeZips(deps).catch((err: unknown) => deps.logger.warn({ err }, 'returns: making the zips a restart left unmade failed'));
   return {
     async notice(req: Request, res: Response) {
       res.status(201).json(await returns.notifyDecommission(deps, principalOf(req), actorOf(req), code(req), req.body));

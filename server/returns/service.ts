@@ -86,6 +86,7 @@ export async function notifyDecommission(deps: AppDeps, principal: Principal, ac
         returnDue: due.dueDate,
       },
     });
+    await notices.decommissionNotified(trx, deps.clock, { systemId: system.id, withdrawnOn: data.withdrawnOn, basis: data.basis, scope: data.scope, returnDue: due.dueDate, late: notice?.state === 'met_late' });
     return { system: { ...system, status: 'decommission_notified' as const }, ret: { id, ...row } };
   });
   return returnView(deps, system, ret);
@@ -146,7 +147,6 @@ export async function startReturn(deps: AppDeps, principal: Principal, actor: Ac
 export interface BuiltPackage {
   payloadBytes: number;
   payloadFiles: number;
-  zip: { size: number; sha256: string };
   tar: { size: number; sha256: string };
   versions: number[];
   refs: number;
@@ -165,8 +165,8 @@ export async function completeReturn(deps: AppDeps, actor: Actor, packageId: num
     const now = deps.clock().toISOString();
     if (!(await moveStatus(trx, pkg.system_id, ['decommission_notified'], 'returned', now))) throw new Error('the system is no longer awaiting its return');
     const finished = await q.finishPackage(trx, packageId, {
-      status: 'ready', finished_at: now, heartbeat_at: now, phase: 'done', bytes_done: built.zip.size + built.tar.size, bytes_total: built.zip.size + built.tar.size,
-      payload_bytes: built.payloadBytes, payload_files: built.payloadFiles, zip_size: built.zip.size, zip_sha256: built.zip.sha256, tar_size: built.tar.size, tar_sha256: built.tar.sha256,
+      status: 'ready', finished_at: now, heartbeat_at: now, phase: 'done', bytes_done: built.tar.size, bytes_total: built.tar.size,
+      payload_bytes: built.payloadBytes, payload_files: built.payloadFiles, tar_size: built.tar.size, tar_sha256: built.tar.sha256,
     });
     if (!finished) throw new Error(`return package ${packageId} is no longer generating`);
     const deadline = await meetDeadline(trx, deps, { systemId: pkg.system_id, rule: 'return' });
@@ -177,11 +177,29 @@ export async function completeReturn(deps: AppDeps, actor: Actor, packageId: num
       subjectId: pkg.system_id,
       details: {
         code, packageId, bagName: pkg.bag_name, statusFrom: 'decommission_notified', statusTo: 'returned', versions: built.versions, refs: built.refs,
-        payloadOxum: `${built.payloadBytes}.${built.payloadFiles}`, zip: built.zip, tar: built.tar,
+        payloadOxum: `${built.payloadBytes}.${built.payloadFiles}`, tar: built.tar,
         deadline: deadline ? { clause: deadline.clause, dueDate: deadline.dueDate, state: deadline.state } : null,
       },
     });
     await notices.returnReady(trx, deps.clock, { systemId: pkg.system_id, link: `/systems/${encodeURIComponent(code)}/return` });
+  });
+}
+
+/**
+ * The zip of a ready package is written (made from its tar after the return): its size and SHA-256
+ * are recorded — unless the package was purged meanwhile or the zip is recorded already (false).
+ */
+export async function recordZip(deps: ServiceDeps, actor: Actor, packageId: number, zip: { size: number; sha256: string }): Promise<boolean> {
+  return deps.db.transaction(async (trx) => {
+    const pkg = await q.packageById(trx, packageId);
+    if (!pkg) return false;
+    await q.lockSystem(trx, pkg.system_id);
+    const ret = await q.returnOfSystem(trx, pkg.system_id);
+    if (!ret || ret.purged_at) return false;
+    const updated = Number(await trx('return_packages').where({ id: packageId, status: 'ready' }).whereNull('zip_sha256').update({ zip_size: zip.size, zip_sha256: zip.sha256 }));
+    if (updated !== 1) return false;
+    await recordAudit(trx, deps.clock, actor, { action: 'return.zip_written', subjectType: 'system', subjectId: pkg.system_id, details: { packageId, bagName: pkg.bag_name, zip } });
+    return true;
   });
 }
 

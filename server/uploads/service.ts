@@ -70,6 +70,9 @@ export async function uploadFile(deps: AppDeps, actor: Actor, principal: Princip
   try {
     const file: NewFile = { path: treePath, source: category.lfs ? { content: lfsPointer(staged.oid, staged.size) } : { file: staged.path! } };
     const when = deps.clock();
+    // The system holds the object before any commit names it: a crash between the commit and the
+    // transaction below must not leave a pointer to an object the system does not hold (issue 12 §3).
+    if (category.lfs) await deps.db.transaction((trx) => insertObject(trx, { system_id: system.id, oid: staged.oid, size: staged.size, uploaded_by: actor.userId, created_at: when.toISOString() }));
     return await withRepoLock(deps.config.dataDir, system.id, async () => {
       const commit = await commitWithRetry(deps, system.id, {
         branch: DEFAULT_BRANCH,
@@ -80,7 +83,6 @@ export async function uploadFile(deps: AppDeps, actor: Actor, principal: Princip
       });
       await deps.db.transaction(async (trx) => {
         const at = deps.clock().toISOString();
-        if (category.lfs) await insertObject(trx, { system_id: system.id, oid: staged.oid, size: staged.size, uploaded_by: actor.userId, created_at: at });
         await moveStatus(trx, system.id, ['repository_formed', 'accepted'], 'deposit_received', at);
         await recordAudit(trx, deps.clock, actor, {
           action: 'deposit.file_uploaded',

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import PDFDocument from 'pdfkit';
+import type PDFDocumentClass from 'pdfkit';
+import { lazyRequire } from './lazy.js';
 
 /**
  * PDF documents with the embedded DejaVu fonts (Kazakh letters ә ғ қ ң ө ұ ү һ і; no system fonts),
@@ -8,6 +9,7 @@ import PDFDocument from 'pdfkit';
  * With a fixed date the same content gives the same bytes.
  */
 const require = createRequire(import.meta.url);
+const pdfkit = lazyRequire<typeof PDFDocumentClass>('pdfkit');
 const FONT_DIR = join(dirname(require.resolve('dejavu-fonts-ttf/package.json')), 'ttf');
 export const PDF_FONTS = { body: join(FONT_DIR, 'DejaVuSans.ttf'), bold: join(FONT_DIR, 'DejaVuSans-Bold.ttf'), mono: join(FONT_DIR, 'DejaVuSansMono.ttf') };
 
@@ -22,6 +24,7 @@ export interface PdfOptions {
 
 /** An A4 document with the fonts registered as `body`, `bold` and `mono`. */
 export function createPdf(o: PdfOptions): PDFKit.PDFDocument {
+  const PDFDocument = pdfkit();
   const doc = new PDFDocument({
     size: 'A4',
     layout: o.layout ?? 'portrait',

@@ -29,7 +29,7 @@ const bodies: string[] = [];
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'qoima-secrets-'));
   schema = process.env.DATABASE_URL ? `t_secrets_${process.pid}_${randomBytes(3).toString('hex')}` : undefined;
-  const config = loadConfig({ QOIMA_DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', QOIMA_ADMIN_PASSWORD: ADMIN_PASSWORD, ...(schema ? { DATABASE_URL: process.env.DATABASE_URL!, QOIMA_DB_SCHEMA: schema } : {}) });
+  const config = loadConfig({ QOIMA_DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', QOIMA_ADMIN_PASSWORD: ADMIN_PASSWORD, QOIMA_SCRUB_MB_S: '0', ...(schema ? { DATABASE_URL: process.env.DATABASE_URL!, QOIMA_DB_SCHEMA: schema } : {}) });
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {
       log += chunk.toString();

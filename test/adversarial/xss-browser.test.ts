@@ -1,6 +1,6 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, type TestApp } from '../helpers/app.js';
+import { makeBin, startTestApp, TEST_ADMIN_PASSWORD, type TestApp } from '../helpers/app.js';
 import { launchBrowser } from '../helpers/browser.js';
 import { validForm } from '../integration/intake-fixtures.js';
 
@@ -86,5 +86,27 @@ describe('XSS in rendered text fields (real browser)', () => {
     const { problems, shown } = await visit(page, ['/register', '/systems', `/systems/${code}`, `/applications/${appId}`, '/']);
     expect(problems).toEqual([]);
     expect(shown).toBeGreaterThanOrEqual(2);
+  });
+
+  it('organisation and user names, a grant’s basis and a finding’s file name show as text on the operator’s pages', async () => {
+    const bin = makeBin(4_242_001);
+    await json('POST', '/api/v1/organizations', t.adminToken, { kind: 'government_body', bin, nameKk: `Ұйым ${PAYLOAD}`, nameRu: `Орг ${PAYLOAD}` });
+    await json('POST', '/api/v1/users', t.adminToken, { organization: bin, login: 'xss-user', fullName: `User ${PAYLOAD}`, role: 'body_user', password: 'Xss-Us3r-Pa55word!' });
+    await json('POST', `/api/v1/systems/${code}/grants`, staff.token, { organization: bin, purpose: 'reuse', basis: `Letter ${PAYLOAD}` });
+    // a file name cannot hold `/`, so its payload is an <img> alone; a broken zip makes it a finding
+    const file = `<img src=x data-xss onerror=window.__xss=4>.zip`;
+    const put = await fetch(`${t.url}/api/v1/systems/${code}/files/source/${encodeURIComponent(file)}`, { method: 'PUT', headers: { Authorization: `Bearer ${owner.token}`, 'Content-Type': 'application/octet-stream' }, body: Buffer.from('PK\x03\x04 not really a zip') });
+    expect(put.status, await put.text()).toBe(201);
+    const page = await signedIn('admin', TEST_ADMIN_PASSWORD);
+    const paths = ['/admin/organizations', '/admin/users', `/systems/${code}/access`, `/systems/${code}/inventory`, `/systems/${code}/repository`];
+    const { problems } = await visit(page, paths);
+    expect(problems).toEqual([]);
+    // the payloads are there, as text: the organisation and user lists, the grant, the finding
+    const shown: string[] = [];
+    for (const path of paths) {
+      await page.goto(t.url + path);
+      if ((await page.evaluate(() => document.body.innerText)).includes('data-xss')) shown.push(path);
+    }
+    expect(shown).toEqual(paths);
   });
 });

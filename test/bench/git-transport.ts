@@ -9,10 +9,11 @@
  * --long-push also pushes ~36 MB through a throttled proxy so that the push takes longer than Node's
  * default 5-minute request timeout, and checks that it is not cut.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { productionNodeFlags } from './lib-server.js';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,6 +25,7 @@ import { migrate, openDb } from '../../storage/db.js';
 import { repoPath } from '../../storage/repos.js';
 import { projectRoot } from '../../server/paths.js';
 import { makeBin } from '../helpers/app.js';
+import { clientGitEnv, makeSource, runner, startBaseline, waitForLine } from './lib-git.js';
 
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -36,50 +38,10 @@ const LONG = process.argv.includes('--long-push');
 const TRACE = process.argv.includes('--trace') ? process.argv[process.argv.indexOf('--trace') + 1] : null;
 
 const work = mkdtempSync(join(tmpdir(), 'qoima-bench-'));
-const home = join(work, 'home');
-mkdirSync(home);
-writeFileSync(join(home, '.gitconfig'), '[user]\n\tname = Bench\n\temail = bench@example.kz\n[init]\n\tdefaultBranch = main\n');
-const clientEnv = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, GIT_TERMINAL_PROMPT: '0', GIT_CONFIG_NOSYSTEM: '1', LANG: 'C' };
+const clientEnv = clientGitEnv(work);
+const home = clientEnv.HOME!;
 
-function run(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<{ code: number; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env ?? clientEnv, stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stderr }));
-  });
-}
-async function ok(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}) {
-  const r = await run(cmd, args, opts);
-  if (r.code !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr}`);
-}
-
-/** A client repository of about `mb` MB: 4 MB incompressible files plus a history of text files. */
-async function makeSource(dir: string, mb: number): Promise<number> {
-  await ok('git', ['init', '-q', dir]);
-  const binaries = Math.round((mb * 0.9) / 4);
-  for (let c = 0; c < 5; c++) {
-    mkdirSync(join(dir, 'source', 'vendor'), { recursive: true });
-    for (let i = c; i < binaries; i += 5) writeFileSync(join(dir, 'source', 'vendor', `blob-${i}.bin`), randomBytes(4 * 1024 * 1024));
-    await ok('git', ['add', '-A'], { cwd: dir });
-    await ok('git', ['commit', '-q', '--allow-empty', '-m', `vendor ${c}`], { cwd: dir });
-  }
-  const textBytes = mb * 0.1 * 1024 * 1024;
-  for (let c = 0; c < 20; c++) {
-    for (let i = 0; i < 100; i++) {
-      const d = join(dir, 'source', 'app', `m${i % 10}`);
-      mkdirSync(d, { recursive: true });
-      const line = `// commit ${c} file ${i} ${randomBytes(24).toString('hex')}\n`;
-      writeFileSync(join(d, `f${i}.ts`), line.repeat(Math.ceil(textBytes / 2000 / line.length)));
-    }
-    await ok('git', ['add', '-A'], { cwd: dir });
-    await ok('git', ['commit', '-q', '-m', `app ${c}`], { cwd: dir });
-  }
-  await ok('git', ['repack', '-a', '-d', '-q'], { cwd: dir });
-  const packDir = join(dir, '.git', 'objects', 'pack');
-  return readdirSync(packDir).filter((f) => f.endsWith('.pack')).reduce((n, f) => n + statSync(join(packDir, f)).size, 0);
-}
+const { run, ok } = runner(clientEnv);
 
 /** CPU seconds (user + system) a process has used so far (its children not included). */
 function cpuOf(pid: number): number {
@@ -114,63 +76,15 @@ async function measure(pid: number, fn: () => Promise<void>): Promise<{ seconds:
   return { seconds: Number(process.hrtime.bigint() - start) / 1e9, rss: Math.max(peak, rssOf(pid)), cpu: cpuOf(pid) - cpu0 };
 }
 
-function waitForLine(child: ChildProcess, pattern: RegExp): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const onData = (d: Buffer) => {
-      out += d.toString();
-      const m = pattern.exec(out);
-      if (m) resolve(m[1]);
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', (d: Buffer) => process.stderr.write(d));
-    child.on('exit', (code) => reject(new Error(`server exited ${code}: ${out}`)));
-  });
-}
-
-/** The baseline: `git http-backend` as a CGI program behind the smallest Node HTTP server. */
-const CGI_WRAPPER = `
-import { createServer } from 'node:http';
-import { spawn } from 'node:child_process';
-const [root, gitconfig] = process.argv.slice(2);
-process.on('SIGTERM', () => process.exit(0));
-createServer((req, res) => {
-  const url = new URL(req.url, 'http://x');
-  const child = spawn('git', ['http-backend'], { env: {
-    PATH: process.env.PATH, HOME: process.env.HOME, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: gitconfig,
-    GIT_PROJECT_ROOT: root, GIT_HTTP_EXPORT_ALL: '1', REMOTE_USER: 'bench', REMOTE_ADDR: '127.0.0.1',
-    PATH_INFO: decodeURIComponent(url.pathname), QUERY_STRING: url.search.slice(1), REQUEST_METHOD: req.method,
-    CONTENT_TYPE: req.headers['content-type'] || '', HTTP_CONTENT_ENCODING: req.headers['content-encoding'] || '',
-    HTTP_GIT_PROTOCOL: req.headers['git-protocol'] || '', ...(process.env.GIT_TRACE2_PERF ? { GIT_TRACE2_PERF: process.env.GIT_TRACE2_PERF } : {}),
-  } });
-  req.pipe(child.stdin);
-  let head = Buffer.alloc(0); let started = false;
-  child.stdout.on('data', (chunk) => {
-    if (started) { if (!res.write(chunk)) { child.stdout.pause(); res.once('drain', () => child.stdout.resume()); } return; }
-    head = Buffer.concat([head, chunk]);
-    const end = head.indexOf('\\r\\n\\r\\n');
-    if (end < 0) return;
-    let status = 200; const headers = {};
-    for (const line of head.subarray(0, end).toString().split('\\r\\n')) {
-      const i = line.indexOf(':'); const k = line.slice(0, i); const v = line.slice(i + 1).trim();
-      if (k.toLowerCase() === 'status') status = parseInt(v, 10); else headers[k] = v;
-    }
-    res.writeHead(status, headers); started = true; res.write(head.subarray(end + 4));
-  });
-  child.on('close', () => res.end());
-});
-`;
-const cgiServerLines = `.listen(0, '127.0.0.1', function () { console.log('listening on http://127.0.0.1:' + this.address().port); });\n`;
-
 async function main() {
   console.error(`bench: building a ~${MB} MB source repository in ${work}`);
   const source = join(work, 'source');
-  const packBytes = await makeSource(source, MB);
+  const packBytes = await makeSource(source, MB, ok);
   const payloadMb = packBytes / 1024 / 1024;
 
   // ---- Qoima: storage prepared in-process, then the server in its own process
   const dataDir = join(work, 'qoima');
-  const env = { QOIMA_DATA_DIR: dataDir, QOIMA_ADMIN_PASSWORD: 'Qoima-B3nch-' + randomBytes(6).toString('hex'), HOST: '127.0.0.1', PORT: '0', QOIMA_LOG_LEVEL: 'warn' };
+  const env = { QOIMA_DATA_DIR: dataDir, QOIMA_ADMIN_PASSWORD: 'Qoima-B3nch-' + randomBytes(6).toString('hex'), HOST: '127.0.0.1', PORT: '0', QOIMA_LOG_LEVEL: 'warn', QOIMA_SCRUB_MB_S: '0' };
   const config = loadConfig(env);
   const db = openDb({ sqliteFile: join(dataDir, 'qoima.sqlite') });
   await migrate(db);
@@ -200,6 +114,9 @@ async function main() {
     fs.writeFileSync(envJs, fs.readFileSync(envJs, 'utf8').replace("GIT_TERMINAL_PROMPT: '0',", `GIT_TERMINAL_PROMPT: '0', GIT_TRACE2_PERF: ${JSON.stringify(join(TRACE, 'qoima'))},`));
   }
   const profile = process.argv.includes('--cpu-prof') ? ['--cpu-prof', `--cpu-prof-dir=${process.argv[process.argv.indexOf('--cpu-prof') + 1]}`] : [];
+  // Qoima runs with the Node flags of `npm start`; --node-flag <flag> adds one, to compare settings.
+  profile.push(...productionNodeFlags());
+  if (process.argv.includes('--node-flag')) profile.push(process.argv[process.argv.indexOf('--node-flag') + 1]);
   const qoima = spawn(process.execPath, [...profile, join(build, 'dist', 'server', 'cli.js'), 'serve'], { cwd: build, env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const qoimaUrl = await waitForLine(qoima, /listening on (http:\/\/\S+)/);
 
@@ -207,9 +124,7 @@ async function main() {
   const baseRoot = join(work, 'baseline');
   mkdirSync(baseRoot);
   for (let i = 0; i < RUNS + 1; i++) await ok('git', ['clone', '-q', '--bare', repoPath(dataDir, systemIds[i]), join(baseRoot, `BENCH-${i}.git`)]);
-  writeFileSync(join(work, 'cgi.mjs'), CGI_WRAPPER.replace(/\}\);\n$/, `})${cgiServerLines}`));
-  const baseline = spawn(process.execPath, [...profile, join(work, 'cgi.mjs'), baseRoot, join(dataDir, 'git', 'gitconfig')], { env: { PATH: process.env.PATH, HOME: home, ...(TRACE ? { GIT_TRACE2_PERF: join(TRACE, 'baseline') } : {}) }, stdio: ['ignore', 'pipe', 'pipe'] });
-  const baselineUrl = await waitForLine(baseline, /listening on (http:\/\/\S+)/);
+  const { url: baselineUrl, child: baseline } = await startBaseline(work, baseRoot, join(dataDir, 'git', 'gitconfig'), { HOME: home, ...(TRACE ? { GIT_TRACE2_PERF: join(TRACE, 'baseline') } : {}) }, profile);
 
   const targets = [
     { name: 'Qoima', pid: qoima.pid!, url: (i: number) => `${qoimaUrl.replace('http://', `http://bench:${token}@`)}/git/BENCH-${i}.git` },
@@ -219,8 +134,8 @@ async function main() {
   await run('git', ['ls-remote', targets[0].url(0)]);
   await run('git', ['ls-remote', targets[1].url(0)]);
   const idle: Record<string, number> = Object.fromEntries(targets.map((t) => [t.name, rssOf(t.pid)]));
-  const results: Record<string, { push: number[]; clone: number[]; rss: number[] }> = {};
-  for (const t of targets) results[t.name] = { push: [], clone: [], rss: [] };
+  const results: Record<string, { push: number[]; clone: number[]; rss: number[]; cpu: number[] }> = {};
+  for (const t of targets) results[t.name] = { push: [], clone: [], rss: [], cpu: [] };
 
   for (let r = 0; r < RUNS; r++) {
     for (const t of r % 2 ? [...targets].reverse() : targets) {
@@ -231,6 +146,7 @@ async function main() {
       results[t.name].push.push(push.seconds);
       results[t.name].clone.push(clone.seconds);
       results[t.name].rss.push(push.rss, clone.rss);
+      results[t.name].cpu.push(push.cpu + clone.cpu);
       console.error(`bench: run ${r + 1} ${t.name}: push ${push.seconds.toFixed(2)} s (server CPU ${push.cpu.toFixed(2)} s), clone ${clone.seconds.toFixed(2)} s (server CPU ${clone.cpu.toFixed(2)} s), peak RSS ${(Math.max(push.rss, clone.rss) / 1048576).toFixed(0)} MB`);
     }
   }
@@ -241,11 +157,11 @@ async function main() {
   const lines = [
     `Payload: ${payloadMb.toFixed(0)} MB packed (${MB} MB of files), ${RUNS} runs each, alternating order; medians.`,
     '',
-    '| | push s | push MB/s | clone s | clone MB/s | server RSS at rest → peak during transfers |',
-    '| --- | ---: | ---: | ---: | ---: | ---: |',
+    '| | push s | push MB/s | clone s | clone MB/s | server CPU per push + clone | server RSS at rest → peak during transfers |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...[['Qoima', q], ['git http-backend (CGI)', b]].map(([name, x]) => {
       const v = x as typeof q;
-      return `| ${name} | ${median(v.push).toFixed(2)} | ${(payloadMb / median(v.push)).toFixed(1)} | ${median(v.clone).toFixed(2)} | ${(payloadMb / median(v.clone)).toFixed(1)} | ${(idle[name as string] / 1048576).toFixed(0)} → ${(Math.max(...v.rss) / 1048576).toFixed(0)} MB |`;
+      return `| ${name} | ${median(v.push).toFixed(2)} | ${(payloadMb / median(v.push)).toFixed(1)} | ${median(v.clone).toFixed(2)} | ${(payloadMb / median(v.clone)).toFixed(1)} | ${median(v.cpu).toFixed(2)} s | ${(idle[name as string] / 1048576).toFixed(0)} → ${(Math.max(...v.rss) / 1048576).toFixed(0)} MB |`;
     }),
     '',
     `Throughput ratio Qoima / baseline: push ${(median(b.push) / median(q.push)).toFixed(2)}×, clone ${(median(b.clone) / median(q.clone)).toFixed(2)}×.`,

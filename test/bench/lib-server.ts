@@ -3,14 +3,22 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { projectRoot } from '../../server/paths.js';
 
+/** The Node flags production runs the server with: those of `npm start` in package.json. */
+export function productionNodeFlags(): string[] {
+  const pkg = JSON.parse(readFileSync(join(projectRoot, 'package.json'), 'utf8')) as { scripts: { start: string } };
+  const m = /\bnode((?:\s+--\S+)*)\s+bin\/qoima\.js serve/.exec(pkg.scripts.start);
+  if (!m) throw new Error('package.json: the start script does not run `node … bin/qoima.js serve`');
+  return m[1].trim().split(/\s+/).filter(Boolean);
+}
+
 /**
  * The real server in its own process (so its memory can be read from /proc), on a free loopback
  * port, over the given data folder. Resolves when it listens.
  */
-export async function startServerProcess(dataDir: string, env: Record<string, string> = {}): Promise<{ url: string; pid: number; child: ChildProcess; stop(): Promise<void> }> {
+export async function startServerProcess(dataDir: string, env: Record<string, string> = {}, nodeArgs: string[] = productionNodeFlags()): Promise<{ url: string; pid: number; child: ChildProcess; stop(): Promise<void> }> {
   // The compiled server, as production runs it (`npm run build` first; run.ts does).
-  const child = spawn(process.execPath, [join(projectRoot, 'bin/qoima.js'), 'serve'], {
-    env: { ...process.env, QOIMA_DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', QOIMA_LOG_LEVEL: 'warn', QOIMA_ADMIN_PASSWORD: 'Bench-Pa55word-Qoima', ...env },
+  const child = spawn(process.execPath, [...nodeArgs, join(projectRoot, 'bin/qoima.js'), 'serve'], {
+    env: { ...process.env, QOIMA_DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', QOIMA_LOG_LEVEL: 'warn', QOIMA_SCRUB_MB_S: '0', QOIMA_ADMIN_PASSWORD: 'Bench-Pa55word-Qoima', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const url = await new Promise<string>((resolve, reject) => {

@@ -2,6 +2,8 @@
  * `npx tsx test/chaos/fixity-bench.ts [--blobs N] [--mb M]` (issue 12 figures): fills a fresh data folder
  * with N random blobs of M MB (default 48 × 4 MB), then in the same run times
  *  - the scrubber (`runFsck`, blob pass and all) against `sha256sum` over the same files;
+ *  - the scheduled scrubber's path (`runScrubSlice`, cursor and run rows) with no budget, and with a
+ *    budget of `--budget` MB/s (default 64) to show it is held;
  *  - `takeBackup` (the whole backup: database, repositories, blobs, manifest) against `cp -a` of the data folder;
  *  - a second, incremental `takeBackup` (no blob copied again).
  * Also plants one corruption of each kind the scrubber knows in blobs and counts how many it found.
@@ -17,12 +19,15 @@ import { loadConfig } from '../../server/config.js';
 import { SYSTEM_ACTOR } from '../../server/deps.js';
 import { takeBackup } from '../../server/integrity/backup.js';
 import { runFsck } from '../../server/integrity/fsck.js';
+import { runScrubSlice } from '../../server/integrity/scrub.js';
+import { TokenBucket } from '../../server/integrity/token-bucket.js';
 import { LocalBlobStore } from '../../storage/blobs.js';
 import { migrate, openDb } from '../../storage/db.js';
 
 const arg = (name: string, dflt: number) => Number(process.argv[process.argv.indexOf(name) + 1]) || dflt;
 const count = arg('--blobs', 48);
 const mb = arg('--mb', 4);
+const budgetMb = arg('--budget', 64);
 const root = mkdtempSync(join(tmpdir(), 'qoima-fixity-bench-'));
 const dataDir = join(root, 'data');
 const config = loadConfig({ QOIMA_DATA_DIR: dataDir, QOIMA_ADMIN_PASSWORD: 'Qoima-Bench-Pa55word' });
@@ -44,6 +49,16 @@ const mbps = (s: number) => (total / 1048576 / s).toFixed(0);
 execFileSync('sh', ['-c', `cat ${oids.map((o) => blobs.pathOf(o)).join(' ')} > /dev/null`]); // same page cache for both
 const shaSum = await time(() => execFileSync('sha256sum', oids.map((o) => blobs.pathOf(o)), { maxBuffer: 1 << 24 }));
 const scrub = await time(() => runFsck(deps, SYSTEM_ACTOR));
+/** One full cycle of the background scrubber over the blob store (the other kinds are empty here). */
+const scrubCycle = async (bytesPerSecond: number | null) => {
+  const budget = new TokenBucket(bytesPerSecond);
+  for (;;) {
+    const r = await runScrubSlice(deps, { budget, sliceMs: 3_600_000, minCycleMs: 0 });
+    if (r.slices.some((x) => x.kind === 'blob' && x.cycleDone)) return;
+  }
+};
+const scheduled = await time(() => scrubCycle(null));
+const budgeted = await time(() => scrubCycle(budgetMb * 1048576));
 const cpA = await time(() => execFileSync('cp', ['-a', dataDir, join(root, 'cp-copy')]));
 const backup = await time(() => takeBackup(config, join(root, 'backup')));
 const again = await time(() => takeBackup(config, join(root, 'backup')));
@@ -66,6 +81,8 @@ process.stdout.write(
     `data set: ${count} blobs × ${mb} MB = ${(total / 1048576).toFixed(0)} MB`,
     `sha256sum: ${shaSum.toFixed(2)} s (${mbps(shaSum)} MB/s)`,
     `qoima scrubber (runFsck): ${scrub.toFixed(2)} s (${mbps(scrub)} MB/s) = ${(shaSum / scrub).toFixed(2)}× sha256sum`,
+    `qoima scheduled scrubber (runScrubSlice, budget 0 = unlimited): ${scheduled.toFixed(2)} s (${mbps(scheduled)} MB/s) = ${(shaSum / scheduled).toFixed(2)}× sha256sum`,
+    `qoima scheduled scrubber, budget ${budgetMb} MB/s: ${budgeted.toFixed(2)} s (${mbps(budgeted)} MB/s)`,
     `cp -a data folder: ${cpA.toFixed(2)} s`,
     `qoima backup (full): ${backup.toFixed(2)} s = ${(backup / cpA).toFixed(2)}× cp -a`,
     `qoima backup (incremental, nothing new): ${again.toFixed(2)} s`,

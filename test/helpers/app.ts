@@ -53,7 +53,7 @@ export async function startTestApp(opts: { clock?: () => Date; env?: Record<stri
   const dataDir = mkdtempSync(join(tmpdir(), 'qoima-test-'));
   const schema = process.env.DATABASE_URL ? `t_${process.pid}_${Date.now()}_${counter++}_${randomBytes(3).toString('hex')}` : undefined;
   const config = loadConfig(
-    { QOIMA_DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', QOIMA_ADMIN_PASSWORD: TEST_ADMIN_PASSWORD, QOIMA_LOG_LEVEL: 'silent', ...(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL, QOIMA_DB_SCHEMA: schema } : {}), ...opts.env },
+    { QOIMA_DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', QOIMA_ADMIN_PASSWORD: TEST_ADMIN_PASSWORD, QOIMA_LOG_LEVEL: 'silent', QOIMA_SCRUB_MB_S: '0', ...(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL, QOIMA_DB_SCHEMA: schema } : {}), ...opts.env },
   );
   const logger = pino({ level: process.env.QOIMA_TEST_LOG ?? 'silent' });
   const running = await serve(config, { clock: opts.clock, logger });

@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readlinkSync } from 'node:fs';
+import { readdirSync, readlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { request } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/app.js';
+import { Limiter } from '../../server/git/limiter.js';
 import { basic, cloneUrl, commitFile, formedSystem, gitClient, pkt, raw, userOf, type TestSystem } from '../helpers/git.js';
 
 let t: TestApp;
@@ -201,6 +203,43 @@ describe('who may fetch and push', () => {
       body: '0000',
     });
     expect(post.status).toBe(403);
+  });
+});
+
+describe('limits and maintenance', () => {
+  it('lets a limited number of upload-packs run at once, queues the next ones and refuses past the queue (503 + Retry-After, issue 13)', async () => {
+    const limiter = new Limiter(1, 1);
+    const first = await limiter.acquire();
+    let secondIn = false;
+    const second = limiter.acquire().then((release) => ((secondIn = true), release));
+    await expect(limiter.acquire()).rejects.toMatchObject({ status: 503, code: 'git_busy', retryAfter: 5 });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(secondIn).toBe(false);
+    first();
+    (await second)();
+    expect(secondIn).toBe(true);
+    expect(limiter.inUse).toBe(0);
+  });
+
+  it('packs loose objects in the background after pushes (git repack)', async () => {
+    const s = await formedSystem(t);
+    const work = git.workdir('loose');
+    await git.ok(['clone', '-q', cloneUrl(t, s.code, s.owner.token), work]);
+    // Pushes under receive.unpackLimit (100 objects) arrive as loose objects; past 100 they are packed.
+    for (let push = 0; push < 3; push++) {
+      for (let i = 0; i < 95; i++) writeFileSync(join(work, 'source', `p${push}-${i}.txt`), `${push}-${i}-${randomBytes(8).toString('hex')}\n`);
+      await git.ok(['add', '-A'], { cwd: work });
+      await git.ok(['commit', '-q', '-m', `push ${push}`], { cwd: work });
+      await git.ok(['push', '-q', 'origin', 'main'], { cwd: work });
+    }
+    const repo = join(t.dataDir, 'repos', `${s.id}.git`);
+    const loose = async () => Number(/^count: (\d+)$/m.exec(await git.ok(['--git-dir', repo, 'count-objects', '-v']))?.[1]);
+    let count = await loose();
+    for (let i = 0; i < 100 && count > 50; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      count = await loose();
+    }
+    expect(count).toBeLessThan(50);
   });
 });
 

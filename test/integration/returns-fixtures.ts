@@ -2,13 +2,35 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import request from 'supertest';
-import { expect } from 'vitest';
-import type { TestApp } from '../helpers/app.js';
-import { cloneUrl, type GitClient } from '../helpers/git.js';
+import { afterAll, beforeAll, expect } from 'vitest';
+import { startTestApp, testClock, type TestApp } from '../helpers/app.js';
+import { cloneUrl, gitClient, type GitClient } from '../helpers/git.js';
 import type { PackageView, ReturnView } from '../../server/returns/read.js';
 import { validForm } from './intake-fixtures.js';
 
 /** Fixtures of the returns tests (issue 8): the people, and a system with accepted versions made the real way. */
+
+/**
+ * The app of one returns test file: started before its tests (clock at Thursday 19 March 2026,
+ * Almaty — Nauryz, 21–25 March, falls inside the 3 working days of a return), Git LFS installed
+ * for its git client, the people made; handed to `ready`; stopped and cleaned after.
+ */
+export function returnsApp(ready: (t: TestApp, p: People) => void, cleanup: () => void = () => {}) {
+  const clock = testClock('2026-03-19T10:00:00+05:00');
+  const git = gitClient();
+  let app: TestApp | undefined;
+  beforeAll(async () => {
+    app = await startTestApp({ clock });
+    await git.ok(['lfs', 'install', '--skip-repo']);
+    ready(app, await people(app));
+  });
+  afterAll(async () => {
+    await app?.stop();
+    git.cleanup();
+    cleanup();
+  });
+  return { clock, git };
+}
 
 export type User = Awaited<ReturnType<TestApp['addUser']>>;
 export const OPERATOR_BIN = '000740001307';
@@ -94,11 +116,15 @@ export async function acceptedSystem(t: TestApp, git: GitClient, p: People, code
 /** A return whose package has finished (for a failed one, `zip` and `tar` are null at run time). */
 export type Finished = ReturnView & { package: PackageView & { zip: NonNullable<PackageView['zip']>; tar: NonNullable<PackageView['tar']> } };
 
-/** Waits for the package job to leave `generating`; returns the return as the API shows it. */
+/**
+ * Waits for the package job to leave `generating` — and, when the package is ready, for its zip, which
+ * is made from the tar after the return — and returns the return as the API shows it.
+ */
 export async function waitForPackage(t: TestApp, code: string, token: string): Promise<Finished> {
   for (let i = 0; i < 600; i++) {
     const res = await api(t, 'get', `/systems/${code}/return`, token);
-    if (res.status === 200 && res.body.package && res.body.package.status !== 'generating') return res.body;
+    const pkg = res.status === 200 ? res.body.package : null;
+    if (pkg && pkg.status !== 'generating' && (pkg.status !== 'ready' || pkg.zip)) return res.body;
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`the package of ${code} is still generating`);

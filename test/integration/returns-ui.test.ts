@@ -3,28 +3,16 @@ import { hostname } from 'node:os';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, TEST_ADMIN_PASSWORD, testClock, type TestApp } from '../helpers/app.js';
+import { describe, expect, it } from 'vitest';
+import { TEST_ADMIN_PASSWORD, type TestApp } from '../helpers/app.js';
 import { checkBag, extractTar } from '../helpers/bagit-check.js';
 import { formClient } from '../helpers/browser.js';
-import { gitClient } from '../helpers/git.js';
-import { acceptedSystem, api, binary, people, waitForPackage, type People } from './returns-fixtures.js';
+import { acceptedSystem, returnsApp, api, binary, waitForPackage, type People } from './returns-fixtures.js';
 
-const clock = testClock('2026-03-19T10:00:00+05:00');
 let t: TestApp;
 let p: People;
-const git = gitClient();
 const scratch = mkdtempSync(join(tmpdir(), 'qoima-returns-ui-'));
-beforeAll(async () => {
-  t = await startTestApp({ clock });
-  await git.ok(['lfs', 'install', '--skip-repo']);
-  p = await people(t);
-});
-afterAll(async () => {
-  await t?.stop();
-  git.cleanup();
-  rmSync(scratch, { recursive: true, force: true });
-});
+const { clock, git } = returnsApp((app, people) => ((t = app), (p = people)), () => rmSync(scratch, { recursive: true, force: true }));
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const fieldError = (html: string, name: string) => new RegExp(`id="f-${name}-err">([^<]*)</p>`).exec(html)?.[1] ?? null;
@@ -104,7 +92,7 @@ describe('the return pages, the full history, a failed build and its retry, the 
     expect((await api(t, 'post', `/systems/${s.code}/return`, p.staff.token)).status).toBe(202);
     expect((await waitForPackage(t, s.code, p.staff.token)).package.status).toBe('ready');
     const events = (await t.deps.db('audit_events').where({ subject_id: String(s.id) }).orderBy('id')).map((e) => e.action);
-    expect(events.filter((a) => a.startsWith('return.') || a === 'system.returned')).toEqual(['return.started', 'return.failed', 'return.started', 'system.returned']);
+    expect(events.filter((a) => a.startsWith('return.') || a === 'system.returned')).toEqual(['return.started', 'return.failed', 'return.started', 'system.returned', 'return.zip_written']);
   });
 
   it('marks failed a package a crashed process left generating, so the return can start again', async () => {

@@ -3,28 +3,16 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, testClock, type TestApp } from '../helpers/app.js';
+import { describe, expect, it } from 'vitest';
+import type { TestApp } from '../helpers/app.js';
 import { checkBag, extractTar, extractZip } from '../helpers/bagit-check.js';
-import { commitFile, gitClient } from '../helpers/git.js';
-import { acceptedSystem, api, binary, people, waitForPackage, type People } from './returns-fixtures.js';
+import { commitFile } from '../helpers/git.js';
+import { acceptedSystem, returnsApp, api, binary, waitForPackage, type People } from './returns-fixtures.js';
 
-// Thursday 19 March 2026, Almaty: Nauryz (21–25 March) falls inside the 3 working days of the return.
-const clock = testClock('2026-03-19T10:00:00+05:00');
 let t: TestApp;
 let p: People;
-const git = gitClient();
 const scratch = mkdtempSync(join(tmpdir(), 'qoima-returns-'));
-beforeAll(async () => {
-  t = await startTestApp({ clock });
-  await git.ok(['lfs', 'install', '--skip-repo']);
-  p = await people(t);
-});
-afterAll(async () => {
-  await t?.stop();
-  git.cleanup();
-  rmSync(scratch, { recursive: true, force: true });
-});
+const { git } = returnsApp((app, people) => ((t = app), (p = people)), () => rmSync(scratch, { recursive: true, force: true }));
 
 const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 const notice = { withdrawnOn: '2026-03-02', basis: { number: '45-НҚ', date: '2026-02-27' }, scope: 'last_version' };
@@ -42,6 +30,9 @@ describe('decommissioning and the return package, with a real git + LFS deposit 
     expect(never.body.error.code).toBe('nothing_accepted');
     expect(never.body.error.message).toContain('has no accepted deposit');
     expect((await api(t, 'get', `/systems/${s.code}`, p.body.token)).body.status).toBe('deposit_received');
+    const none = await api(t, 'get', `/systems/${s.code}/return`, p.body.token).set('Accept-Language', 'en');
+    expect(none.status).toBe(404);
+    expect(none.body.error).toMatchObject({ code: 'return_not_found', message: `No decommissioning notice has been sent for ${s.code}.` });
   });
 
   it('goes notice → package (zip and tar, valid bags) → downloads → archive transfer', async () => {

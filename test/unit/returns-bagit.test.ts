@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { bagInfo, bagName, bagSize, encodeManifestPath, entryName, isPortablePath, manifestLine, payloadOxum } from '../../server/returns/bagit.js';
+import { zipFromTar } from '../../server/returns/archives.js';
 import { BagWriter } from '../../server/returns/bag-writer.js';
 import { checkBag, extractTar, extractZip } from '../helpers/bagit-check.js';
 
@@ -45,18 +46,21 @@ async function buildBag(name: string, zip64: boolean, files: Record<string, Buff
   const work = join(root, `${name}-work`);
   mkdirSync(work);
   let counted = 0;
-  const writer = new BagWriter({ bag: name, work, zipPath: join(root, `${name}.zip`), tarPath: join(root, `${name}.tar`), date: new Date('2026-03-24T10:00:00Z'), zip64, onBytes: (n) => (counted += n) });
+  const date = new Date('2026-03-24T10:00:00Z');
+  const writer = new BagWriter({ bag: name, work, tarPath: join(root, `${name}.tar`), date, onBytes: (n) => (counted += n) });
   await writer.start();
   for (const [path, content] of Object.entries(files)) {
     // Streamed in small chunks, as git and the blob store hand them over.
     const chunks = Array.from({ length: Math.ceil(content.length / 7000) || 1 }, (_, i) => content.subarray(i * 7000, (i + 1) * 7000));
     await writer.addPayload({ path, size: content.length, open: () => Readable.from(chunks) });
   }
-  const result = await writer.finish([['Source-Organization', 'Оператор'], ['External-Identifier', 'SYS-1']]);
-  return { result, counted };
+  const bag = await writer.finish([['Source-Organization', 'Оператор'], ['External-Identifier', 'SYS-1']]);
+  // The zip is made from the finished tar, as the job does once the package is ready.
+  const zip = await zipFromTar(join(root, `${name}.tar`), join(root, `${name}.zip`), { date, zip64 });
+  return { result: { ...bag, zip }, counted };
 }
 
-describe('BagWriter: one pass into zip and tar', () => {
+describe('BagWriter: one pass into the tar; the zip made from it', () => {
   const files = {
     'repository.bundle': randomBytes(150_000),
     'deposit/source/Main.java': Buffer.from('class Main {}\n'),
@@ -95,11 +99,11 @@ describe('BagWriter: one pass into zip and tar', () => {
   it('fails when a source gives fewer bytes than announced, or content that does not match its record', async () => {
     const work = join(root, 'bad-work');
     mkdirSync(work);
-    const writer = new BagWriter({ bag: 'BAG-BAD', work, zipPath: join(root, 'BAG-BAD.zip'), tarPath: join(root, 'BAG-BAD.tar'), date: new Date(), zip64: false, onBytes: () => undefined });
+    const writer = new BagWriter({ bag: 'BAG-BAD', work, tarPath: join(root, 'BAG-BAD.tar'), date: new Date(), onBytes: () => undefined });
     await writer.start();
     await expect(writer.addPayload({ path: 'x.bin', size: 10, open: () => Readable.from([Buffer.from('short')]) })).rejects.toThrow(/5 bytes, expected 10/);
     await writer.abort();
-    const other = new BagWriter({ bag: 'BAG-BAD2', work: join(root, 'bad-work'), zipPath: join(root, 'BAG-BAD2.zip'), tarPath: join(root, 'BAG-BAD2.tar'), date: new Date(), zip64: false, onBytes: () => undefined });
+    const other = new BagWriter({ bag: 'BAG-BAD2', work: join(root, 'bad-work'), tarPath: join(root, 'BAG-BAD2.tar'), date: new Date(), onBytes: () => undefined });
     rmSync(work, { recursive: true });
     mkdirSync(work);
     await other.start();

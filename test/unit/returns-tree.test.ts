@@ -75,7 +75,7 @@ describe('reading a commit tree out of git', () => {
 
   it('writes the tree into a valid bag, with LFS objects materialized and every oddity in the notes', async () => {
     mkdirSync(join(root, 'bagwork'));
-    const writer = new BagWriter({ bag: 'ODD', work: join(root, 'bagwork'), zipPath: join(root, 'odd.zip'), tarPath: join(root, 'odd.tar'), date: new Date(), zip64: false, onBytes: () => undefined });
+    const writer = new BagWriter({ bag: 'ODD', work: join(root, 'bagwork'), tarPath: join(root, 'odd.tar'), date: new Date(), onBytes: () => undefined });
     await writer.start();
     const notes: DepositNote[] = [];
     const streams = new BlobStreams(root, join(work, '.git'));
