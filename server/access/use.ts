@@ -39,6 +39,16 @@ export async function noteGrantUse(deps: ServiceDeps, principal: Principal, ip: 
 }
 
 /**
+ * The deposit version a grantee may read when its grant names one (issue 7 §1), or null when the
+ * principal reads the whole system (owner, developer, operator, archivist, or a grant of all versions).
+ * Git serves only the tag `deposit/vN` (grantGitAccess); the browser and the deposits API narrow to
+ * the same version through this.
+ */
+export async function grantedVersion(deps: ServiceDeps, principal: Principal, systemId: number): Promise<number | null> {
+  return (await grantInUse(deps, principal, systemId))?.version ?? null;
+}
+
+/**
  * What git upload-pack needs for a grantee: the use recorded (on the ref advertisement, once per
  * clone or fetch), and for a grant restricted to one deposit version, settings that advertise only
  * the tag `deposit/vN` and refuse any object not reachable from it. Such a fetch must speak protocol

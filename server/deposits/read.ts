@@ -2,7 +2,9 @@ import type { Principal } from '../accounts/service.js';
 import type { AppDeps } from '../deps.js';
 import { NotFound } from '../errors.js';
 import { DEFAULT_BRANCH } from '../git/form.js';
+import { isReachableFrom } from '../git/browse.js';
 import { commitOf } from '../git/inventory.js';
+import { grantedVersion } from '../access/use.js';
 import { hasRepository } from '../repositories/service.js';
 import { findSystemFor, type SystemRow } from '../systems/queries.js';
 import { repoExists, repoPath } from '../../storage/repos.js';
@@ -18,19 +20,32 @@ import * as q from './queries.js';
  * so a system the caller may not read is the same 404 as one that does not exist; accepted versions
  * are read from the database only (reports never walk repositories).
  */
-export async function readableSystem(deps: AppDeps, principal: Principal, code: string): Promise<SystemRow> {
-  const system = await findSystemFor(deps.db, principal, code, 'read');
-  if (!system) throw new NotFound();
+export async function readableSystem(deps: AppDeps, principal: Principal, code: string, version?: number): Promise<SystemRow> {
+  const { system, onlyVersion } = await readableScope(deps, principal, code);
+  if (version !== undefined && onlyVersion !== null && version !== onlyVersion) throw new DepositNotFound('deposit_not_found', { version });
   return system;
 }
 
-/** The inventory of a ref (default: the default branch) of a system the principal may read. */
+/** The system, and the one version a grantee limited to it may read (null: every version). */
+async function readableScope(deps: AppDeps, principal: Principal, code: string): Promise<{ system: SystemRow; onlyVersion: number | null }> {
+  const system = await findSystemFor(deps.db, principal, code, 'read');
+  if (!system) throw new NotFound();
+  return { system, onlyVersion: await grantedVersion(deps, principal, system.id) };
+}
+
+/**
+ * The inventory of a ref (default: the default branch; for a one-version grantee its tag, and only
+ * commits that tag reaches) of a system the principal may read.
+ */
 export async function inventoryOf(deps: AppDeps, principal: Principal, code: string, ref: string | undefined, onFile?: (f: InventoryFile) => void | Promise<void>): Promise<{ system: SystemRow; ref: string; inventory: Inventory }> {
-  const system = await readableSystem(deps, principal, code);
+  const { system, onlyVersion } = await readableScope(deps, principal, code);
   if (!hasRepository(system.status) || !repoExists(deps.config.dataDir, system.id)) throw new NotFound();
-  const name = ref ?? DEFAULT_BRANCH;
-  const commit = await commitOf(deps.config.dataDir, repoPath(deps.config.dataDir, system.id), name);
-  if (!commit) throw new DepositNotFound('ref_not_found', { ref: name });
+  const repo = repoPath(deps.config.dataDir, system.id);
+  const tag = onlyVersion === null ? null : `deposit/v${onlyVersion}`;
+  const name = ref ?? tag ?? DEFAULT_BRANCH;
+  const commit = await commitOf(deps.config.dataDir, repo, name);
+  const tip = tag ? await commitOf(deps.config.dataDir, repo, tag) : commit;
+  if (!commit || !tip || (tag && !(await isReachableFrom(deps.config.dataDir, repo, commit, tip)))) throw new DepositNotFound('ref_not_found', { ref: name });
   return { system, ref: name, inventory: await buildInventory(deps, system.id, commit, onFile) };
 }
 
@@ -70,9 +85,11 @@ export function toDepositView(r: q.DepositRow): DepositView {
   };
 }
 
+/** Accepted versions, newest first (a one-version grantee: that version only). */
 export async function listDeposits(deps: AppDeps, principal: Principal, code: string): Promise<{ system: SystemRow; items: DepositView[] }> {
-  const system = await readableSystem(deps, principal, code);
-  return { system, items: (await q.depositsOfSystem(deps.db, system.id)).map(toDepositView) };
+  const { system, onlyVersion } = await readableScope(deps, principal, code);
+  const rows = await q.depositsOfSystem(deps.db, system.id);
+  return { system, items: rows.filter((r) => onlyVersion === null || r.version === onlyVersion).map(toDepositView) };
 }
 
 const toFinding = (r: q.FindingRow): Finding => ({ code: r.code as FindingCode, severity: r.severity as Severity, path: r.path, params: JSON.parse(r.params) as Finding['params'] });
@@ -87,7 +104,7 @@ export interface DepositDetail extends DepositView {
 
 /** One version with its findings and (a page of) its files. */
 export async function getDeposit(deps: AppDeps, principal: Principal, code: string, version: number, page: { limit: number; offset: number; category?: string } = { limit: 1000, offset: 0 }) {
-  const system = await readableSystem(deps, principal, code);
+  const system = await readableSystem(deps, principal, code, version);
   const row = await q.depositByVersion(deps.db, system.id, version);
   if (!row) throw new DepositNotFound('deposit_not_found', { version });
   const [findings, files] = await Promise.all([q.findingsOf(deps.db, row.id), q.filesOf(deps.db, row.id, page)]);

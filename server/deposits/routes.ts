@@ -70,6 +70,9 @@ export function depositsApi(deps: AppDeps, views: Views) {
       const to = query.to ?? items[0]?.version;
       const from = query.from ?? (to ? to - 1 : undefined);
       if (!to || !from) throw new DepositNotFound('deposit_not_found', { version: String(query.from ?? query.to ?? 1) });
+      // Only versions the caller may list (a one-version grantee: its own); any other is missing.
+      const missing = [from, to].find((v) => !items.some((i) => i.version === v));
+      if (missing !== undefined) throw new DepositNotFound('deposit_not_found', { version: missing });
       res.json(await read.diffDeposits(deps, system, from, to));
     },
 
@@ -81,8 +84,8 @@ export function depositsApi(deps: AppDeps, views: Views) {
 /** The acceptance act: printable HTML in kk or ru (`?lang=`), or the stored PDF (`?format=pdf`, `.pdf`). */
 export async function sendAct(deps: AppDeps, views: Views, req: Request, res: Response, pdf: boolean): Promise<void> {
   const query = parseInput(ActQuery, req.query);
-  const system = await read.readableSystem(deps, principalOf(req), code(req));
   const version = versionOf(req);
+  const system = await read.readableSystem(deps, principalOf(req), code(req), version);
   if (pdf || query.format === 'pdf') {
     const file = await read.actPdf(deps, system, version);
     res.setHeader('Content-Type', 'application/pdf');

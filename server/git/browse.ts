@@ -71,6 +71,12 @@ export async function resolveCommit(dataDir: string, repo: string, rev: string):
   return res.code === 0 && /^[0-9a-f]{40}$/.test(oid) ? oid : null;
 }
 
+/** Whether `commit` is `tip` or one of its ancestors (reachable from it). */
+export async function isReachableFrom(dataDir: string, repo: string, commit: string, tip: string): Promise<boolean> {
+  const res = await runGit(['merge-base', '--is-ancestor', commit, tip], { env: env(dataDir, repo), okCodes: [1] });
+  return res.code === 0;
+}
+
 export async function log(dataDir: string, repo: string, commit: string, opts: { skip: number; limit: number; path?: string }): Promise<CommitInfo[]> {
   const args = ['log', '--format=%H%x00%P%x00%an%x00%ae%x00%aI%x00%s%x1e', `--skip=${opts.skip}`, `-n${opts.limit}`, commit, '--'];
   if (opts.path) args.push(opts.path);

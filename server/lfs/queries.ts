@@ -18,6 +18,20 @@ export async function objectsOfSystem(q: Q, systemId: number, oids: string[]): P
   return found;
 }
 
+/** Of `oids`, those that are LFS files of the system's accepted version `version` (its stored inventory). */
+export async function objectsOfVersion(q: Q, systemId: number, version: number, oids: string[]): Promise<Set<string>> {
+  const found = new Set<string>();
+  for (let i = 0; i < oids.length; i += 500) {
+    const rows: { oid: string }[] = await q('deposit_files as f')
+      .join('deposits as d', 'd.id', 'f.deposit_id')
+      .where({ 'd.system_id': systemId, 'd.version': version, 'f.lfs': true })
+      .whereIn('f.sha256', oids.slice(i, i + 500))
+      .distinct('f.sha256 as oid');
+    for (const r of rows) found.add(r.oid);
+  }
+  return found;
+}
+
 export async function insertObject(trx: Trx, row: { system_id: number; oid: string; size: number; uploaded_by: number | null; created_at: string }): Promise<void> {
   await trx('lfs_objects').insert(row).onConflict(['system_id', 'oid']).ignore();
 }

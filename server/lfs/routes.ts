@@ -95,7 +95,7 @@ export function lfsRoutes(deps: AppDeps) {
       const principal = await objectPrincipal(deps, req, 'download', oid);
       const system = await lfs.systemForLfs(deps, principal, codeOf(req), 'read');
       sameSystem(req, system.id);
-      const size = await lfs.objectForDownload(deps, system, oid);
+      const size = await lfs.objectForDownload(deps, principal, system, oid);
       await noteGrantUse(deps, principal, req.ip ?? null, system.id, { via: 'lfs-download', oid }); // access/: a grantee's download is audited (issue 7)
       await sendStream(req, res, { size, etag: oid, type: 'application/octet-stream', open: (range) => deps.blobs.read(oid, range) });
     },

@@ -8,7 +8,8 @@ import { findSystemFor, type SystemRow } from '../systems/queries.js';
 import { parseInput } from '../util/validate.js';
 import { BlobWriteError, OID } from '../../storage/blobs.js';
 import { ACTION_TTL_MS, signAction } from './action-token.js';
-import { insertObject, objectOfSystem, objectsOfSystem } from './queries.js';
+import { insertObject, objectOfSystem, objectsOfSystem, objectsOfVersion } from './queries.js';
+import { grantedVersion } from '../access/use.js';
 
 /** Systems whose deposit was handed back take no more objects (rules p.11: returned = read-only). */
 const CLOSED: SystemRow['status'][] = ['returned', 'archived'];
@@ -67,7 +68,8 @@ export async function batch(
   if (req.hash_algo && req.hash_algo !== 'sha256') throw new Conflict('lfs_hash_algo_unsupported', { algo: req.hash_algo });
   const system = await systemForLfs(deps, principal, code, req.operation === 'upload' ? 'write' : 'read');
   const valid = req.objects.filter((o) => OID.test(o.oid) && o.size >= 0);
-  const held = await objectsOfSystem(deps.db, system.id, [...new Set(valid.map((o) => o.oid))]);
+  const oids = [...new Set(valid.map((o) => o.oid))];
+  const held = req.operation === 'download' ? await downloadable(deps, principal, system.id, oids) : await objectsOfSystem(deps.db, system.id, oids);
   const exp = deps.clock().getTime() + ACTION_TTL_MS;
   const action = (oid: string, op: 'upload' | 'download' | 'verify'): Action => ({
     href: href(oid, op === 'verify' ? 'verify' : 'object'),
@@ -119,11 +121,24 @@ export async function storeObject(deps: AppDeps, actor: Actor, system: SystemRow
 }
 
 /** The size of an object the system holds and the store has; NotFound otherwise. */
-export async function objectForDownload(deps: AppDeps, system: SystemRow, oid: string): Promise<number> {
+export async function objectForDownload(deps: AppDeps, principal: Principal, system: SystemRow, oid: string): Promise<number> {
   if (!OID.test(oid)) throw new NotFound('lfs_object_missing');
-  const size = await objectOfSystem(deps.db, system.id, oid);
-  if (size === null || (await deps.blobs.size(oid)) !== size) throw new NotFound('lfs_object_missing');
+  const size = (await downloadable(deps, principal, system.id, [oid])).get(oid);
+  if (size === undefined || (await deps.blobs.size(oid)) !== size) throw new NotFound('lfs_object_missing');
   return size;
+}
+
+/**
+ * Of `oids`, the objects the principal may download, with their sizes: every one the system holds,
+ * or for a grantee limited to one deposit version (issue 7 §1), the LFS files of that version only —
+ * any other is missing to it, as in its git clone, which advertises that version's tag alone.
+ */
+async function downloadable(deps: AppDeps, principal: Principal, systemId: number, oids: string[]): Promise<Map<string, number>> {
+  const held = await objectsOfSystem(deps.db, systemId, oids);
+  const version = await grantedVersion(deps, principal, systemId);
+  if (version === null) return held;
+  const inVersion = await objectsOfVersion(deps.db, systemId, version, [...held.keys()]);
+  return new Map([...held].filter(([oid]) => inVersion.has(oid)));
 }
 
 /** The verify action: the system holds the object with exactly that size. */

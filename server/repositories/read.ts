@@ -5,6 +5,7 @@ import { DEFAULT_BRANCH } from '../git/form.js';
 import { findSystemFor, type SystemRow } from '../systems/queries.js';
 import { repoExists, repoPath } from '../../storage/repos.js';
 import { hasRepository, type RepoDeps } from './service.js';
+import { grantedVersion } from '../access/use.js';
 
 /**
  * What the repository browser and the API read. Every entry point starts with the scoped lookup,
@@ -13,29 +14,45 @@ import { hasRepository, type RepoDeps } from './service.js';
 export interface OpenRepository {
   system: SystemRow;
   repo: string;
+  /** A grantee limited to one deposit version sees its tag `deposit/vN` and what it reaches, nothing else. */
+  onlyVersion: number | null;
 }
 
 export async function openRepository(deps: RepoDeps, principal: Principal, code: string): Promise<OpenRepository> {
   const system = await findSystemFor(deps.db, principal, code, 'read');
   if (!system || !hasRepository(system.status) || !repoExists(deps.config.dataDir, system.id)) throw new NotFound();
-  return { system, repo: repoPath(deps.config.dataDir, system.id) };
+  return { system, repo: repoPath(deps.config.dataDir, system.id), onlyVersion: await grantedVersion(deps, principal, system.id) };
 }
+
+const versionTag = (version: number) => `deposit/v${version}`;
 
 export function cloneUrl(base: string, code: string): string {
   return `${base.replace(/\/+$/, '')}/git/${encodeURIComponent(code)}.git`;
 }
 
+/** Branches and tags (newest first) and the default branch; for a one-version grantee, its tag only. */
 export async function refsOf(deps: RepoDeps, r: OpenRepository) {
-  return browse.listRefs(deps.config.dataDir, r.repo);
+  const refs = await browse.listRefs(deps.config.dataDir, r.repo);
+  if (r.onlyVersion === null) return refs;
+  const tag = versionTag(r.onlyVersion);
+  return { head: null, branches: [], tags: refs.tags.filter((t) => t.name === tag) };
 }
 
-/** The commit a page shows: the given ref, else the default branch. NotFound when it names nothing. */
+/**
+ * The commit a page shows: the given ref, else the default branch (for a one-version grantee, its
+ * tag). NotFound when it names nothing, or names a commit a one-version grantee may not read: one
+ * its tag does not reach — the same set of commits its `git clone` gets.
+ */
 export async function commitFor(deps: RepoDeps, r: OpenRepository, ref: string | undefined, head: string | null): Promise<{ ref: string; commit: string } | null> {
-  const name = ref ?? head ?? DEFAULT_BRANCH;
+  const name = ref ?? (r.onlyVersion === null ? (head ?? DEFAULT_BRANCH) : versionTag(r.onlyVersion));
   const commit = await browse.resolveCommit(deps.config.dataDir, r.repo, name);
   if (!commit) {
-    if (ref) throw new NotFound();
+    if (ref || r.onlyVersion !== null) throw new NotFound();
     return null; // an empty repository has no commit yet
+  }
+  if (r.onlyVersion !== null) {
+    const tip = await browse.resolveCommit(deps.config.dataDir, r.repo, versionTag(r.onlyVersion));
+    if (!tip || !(await browse.isReachableFrom(deps.config.dataDir, r.repo, commit, tip))) throw new NotFound();
   }
   return { ref: name, commit };
 }
