@@ -77,6 +77,17 @@ export async function isReachableFrom(dataDir: string, repo: string, commit: str
   return res.code === 0;
 }
 
+/**
+ * The newest commit on `branch` (of its last `limit`) whose message has the line `line` (letters,
+ * digits, `-`, `:` and spaces only: it is matched as a regular expression), or null.
+ */
+export async function commitWithLine(dataDir: string, repo: string, branch: string, line: string, limit = 500): Promise<string | null> {
+  if (!/^[\w: -]+$/.test(line)) throw new Error(`commitWithLine: unsafe line ${JSON.stringify(line)}`);
+  const res = await runGit(['log', `-n${limit}`, '--format=%H', `--grep=^${line}$`, `refs/heads/${branch}`, '--'], { env: env(dataDir, repo), okCodes: [128] });
+  const oid = res.code === 0 ? res.stdout.toString('utf8').split('\n')[0].trim() : '';
+  return /^[0-9a-f]{40}$/.test(oid) ? oid : null;
+}
+
 export async function log(dataDir: string, repo: string, commit: string, opts: { skip: number; limit: number; path?: string }): Promise<CommitInfo[]> {
   const args = ['log', '--format=%H%x00%P%x00%an%x00%ae%x00%aI%x00%s%x1e', `--skip=${opts.skip}`, `-n${opts.limit}`, commit, '--'];
   if (opts.path) args.push(opts.path);

@@ -12,6 +12,8 @@ import { t, type Lang } from '../http/i18n.js';
 import { acquireRepoLock } from '../../storage/repos.js';
 import { CLOSED_STATUSES, branchUpdatesToCheck, isZero, parseUpdates, refRejections, type Rejection } from './push-policy.js';
 import { systemForRepository } from './queries.js';
+import { insertRefIntent, refIntent } from './intents.js';
+import { settleRefIntent, settleRefIntentsOf } from './recovery.js';
 import { recordPush } from './service.js';
 
 export interface PushContext {
@@ -30,6 +32,7 @@ export interface PushContext {
  */
 export function pushHooks(deps: AppDeps, ctx: PushContext): { handler: HookHandler; release: () => Promise<void> } {
   let release: (() => Promise<void>) | null = null;
+  let intentId: number | null = null;
   const say = (r: Rejection) => t(ctx.lang, r.key, r.params ?? {});
   const refuse = (rejections: Rejection[]): HookAnswer => ({ ok: false, messages: [...rejections.map(say), t(ctx.lang, 'git.push.refused')] });
 
@@ -86,6 +89,10 @@ export function pushHooks(deps: AppDeps, ctx: PushContext): { handler: HookHandl
       await releaseLock();
       return refuse(moved.map((u) => ({ key: 'git.push.ref_moved', params: { ref: u.ref } })));
     }
+    // The journal row (issue 12 §3): if this process dies between git moving the refs and the record
+    // below, the move is recorded at the next start (server/repositories/recovery.ts).
+    await settleRefIntentsOf(deps, ctx.systemId);
+    intentId = await insertRefIntent(deps.db, { systemId: ctx.systemId, kind: 'push', actor: ctx.actor, details: { updates }, startedAt: deps.clock().toISOString() });
     deps.logger.debug({ systemId: ctx.systemId, checkedMs, lockedMs: Number(process.hrtime.bigint() - started) / 1e6 - checkedMs }, 'git: pre-receive passed');
     return { ok: true, messages: [] };
   }
@@ -103,7 +110,7 @@ export function pushHooks(deps: AppDeps, ctx: PushContext): { handler: HookHandl
     const updates = parseUpdates(req.stdin) ?? [];
     if (updates.length === 0) return { ok: true, messages: [] };
     try {
-      const { to } = await recordPush(deps, ctx.actor, ctx.systemId, updates);
+      const { to } = await recordPush(deps, ctx.actor, ctx.systemId, updates, { intentId: intentId ?? undefined });
       scheduleMaintenance(deps.config.dataDir, ctx.repo, deps.logger);
       return { ok: true, messages: [t(ctx.lang, to === 'deposit_received' ? 'git.push.received' : 'git.push.stored')] };
     } catch (err) {
@@ -116,6 +123,12 @@ export function pushHooks(deps: AppDeps, ctx: PushContext): { handler: HookHandl
   async function releaseLock(): Promise<void> {
     const r = release;
     release = null;
+    // receive-pack is gone: a journal row still here means its refs moved (or not) without the
+    // post-receive record — settle it while the lock is still ours.
+    const id = intentId;
+    intentId = null;
+    const left = id === null ? undefined : await refIntent(deps.db, id).catch(() => undefined);
+    if (left) await settleRefIntent(deps, left).catch((err: unknown) => deps.logger.error({ err, systemId: ctx.systemId }, 'git: a push left unrecorded; recorded at the next start'));
     if (r) await r();
   }
 

@@ -4,11 +4,12 @@ import { meetDeadline, startDeadline } from '../deadlines/service.js';
 import type { Actor, ServiceDeps } from '../deps.js';
 import { NotFound } from '../errors.js';
 import { GitError } from '../git/errors.js';
-import { initWithSkeleton } from '../git/form.js';
+import { DEFAULT_BRANCH, initWithSkeleton } from '../git/form.js';
 import type { SystemStatus } from '../systems/policy.js';
 import { publishRepo, removeRepo, repoExists, repoPath, stagingDir, syncTree, withRepoLock } from '../../storage/repos.js';
 import * as q from './queries.js';
 import type { RefUpdate } from './push-policy.js';
+import { deleteRefIntent, type UploadDetails } from './intents.js';
 import * as notices from '../notify/notices.js';
 
 /** A service that touches repositories also needs the data folder. AppDeps satisfies it. */
@@ -77,12 +78,18 @@ export async function formRepository(deps: RepoDeps, actor: Actor, systemId: num
   });
 }
 
+/** Which journal row (ref_intents) the record closes, and whether a recovery makes it (details `recovered`). */
+export interface RecordOptions {
+  intentId?: number;
+  recovered?: boolean;
+}
+
 /**
  * A push was accepted by git and our pre-receive policy: record who pushed which refs (old → new)
  * and move the system to `deposit_received` — from `repository_formed` (the first deposit, which
  * the p.9 acceptance deadline counts from) or from `accepted` (a new version, architecture.md).
  */
-export async function recordPush(deps: ServiceDeps, actor: Actor, systemId: number, updates: RefUpdate[]): Promise<{ from: SystemStatus; to: SystemStatus }> {
+export async function recordPush(deps: ServiceDeps, actor: Actor, systemId: number, updates: RefUpdate[], opts: RecordOptions = {}): Promise<{ from: SystemStatus; to: SystemStatus }> {
   return deps.db.transaction(async (trx) => {
     const system = await q.systemForRepository(trx, systemId);
     if (!system) throw new NotFound();
@@ -95,9 +102,32 @@ export async function recordPush(deps: ServiceDeps, actor: Actor, systemId: numb
       action: 'repository.pushed',
       subjectType: 'system',
       subjectId: systemId,
-      details: { code: system.code, refs: updates.map((u) => ({ ref: u.ref, old: u.old, new: u.new })), statusFrom: system.status, statusTo: to },
+      details: { code: system.code, refs: updates.map((u) => ({ ref: u.ref, old: u.old, new: u.new })), statusFrom: system.status, statusTo: to, ...recovered(opts) },
     });
     await notices.pushReceived(trx, deps.clock, systemId, actor, updates.map((u) => u.ref)); // notify/: operator staff (issue 7)
+    if (opts.intentId !== undefined) await deleteRefIntent(trx, opts.intentId);
     return { from: system.status, to };
   });
 }
+
+/**
+ * A file uploaded through the API or the upload page was committed (`commit`) on the default branch:
+ * record it (audit `deposit.file_uploaded`) and move the system to `deposit_received`, as a push does.
+ */
+export async function recordUpload(deps: ServiceDeps, actor: Actor, systemId: number, file: UploadDetails, commit: string, opts: RecordOptions = {}): Promise<void> {
+  await deps.db.transaction(async (trx) => {
+    const system = await q.systemForRepository(trx, systemId);
+    if (!system) throw new NotFound();
+    await q.moveStatus(trx, systemId, ['repository_formed', 'accepted'], 'deposit_received', deps.clock().toISOString());
+    await recordAudit(trx, deps.clock, actor, {
+      action: 'deposit.file_uploaded',
+      subjectType: 'system',
+      subjectId: systemId,
+      details: { code: system.code, ...file, commit, ...recovered(opts) },
+    });
+    await notices.pushReceived(trx, deps.clock, systemId, actor, [`refs/heads/${DEFAULT_BRANCH}`]); // notify/: operator staff (issue 7)
+    if (opts.intentId !== undefined) await deleteRefIntent(trx, opts.intentId);
+  });
+}
+
+const recovered = (opts: RecordOptions) => (opts.recovered ? { recovered: true } : {});

@@ -1,13 +1,13 @@
 import type { Readable } from 'node:stream';
 import type { Principal } from '../accounts/service.js';
-import { recordAudit } from '../audit/service.js';
 import type { Actor, AppDeps } from '../deps.js';
 import { Conflict, Forbidden, InsufficientStorage, InvalidInput, InvalidState, NotFound, TooLarge } from '../errors.js';
 import { BranchMoved, commitFiles, lfsPointer, PathConflict, type NewFile } from '../git/commit.js';
 import { DEFAULT_BRANCH } from '../git/form.js';
 import { insertObject } from '../lfs/queries.js';
-import * as notices from '../notify/notices.js';
-import { moveStatus } from '../repositories/queries.js';
+import { insertRefIntent, refIntent, uploadLine, type UploadDetails } from '../repositories/intents.js';
+import { settleRefIntent, settleRefIntentsOf } from '../repositories/recovery.js';
+import { recordUpload } from '../repositories/service.js';
 import { findSystemFor } from '../systems/queries.js';
 import type { SystemStatus } from '../systems/policy.js';
 import { BlobWriteError } from '../../storage/blobs.js';
@@ -73,26 +73,28 @@ export async function uploadFile(deps: AppDeps, actor: Actor, principal: Princip
     // The system holds the object before any commit names it: a crash between the commit and the
     // transaction below must not leave a pointer to an object the system does not hold (issue 12 §3).
     if (category.lfs) await deps.db.transaction((trx) => insertObject(trx, { system_id: system.id, oid: staged.oid, size: staged.size, uploaded_by: actor.userId, created_at: when.toISOString() }));
+    const details: UploadDetails = { path: treePath, category: req.category, sha256: staged.oid, size: staged.size, lfs: category.lfs };
     return await withRepoLock(deps.config.dataDir, system.id, async () => {
-      const commit = await commitWithRetry(deps, system.id, {
-        branch: DEFAULT_BRANCH,
-        files: [file],
-        message: `${treePath}\n\nUploaded by ${principal.user.fullName} (${principal.user.login}), ${principal.org.nameRu}\nsha256 ${staged.oid}, ${staged.size} bytes\n`,
-        author: { name: principal.user.fullName, email: principal.user.email ?? `${principal.user.login}@qoima.local` },
-        when,
-      });
-      await deps.db.transaction(async (trx) => {
-        const at = deps.clock().toISOString();
-        await moveStatus(trx, system.id, ['repository_formed', 'accepted'], 'deposit_received', at);
-        await recordAudit(trx, deps.clock, actor, {
-          action: 'deposit.file_uploaded',
-          subjectType: 'system',
-          subjectId: system.id,
-          details: { code: system.code, path: treePath, category: req.category, sha256: staged.oid, size: staged.size, lfs: category.lfs, commit },
+      // The journal row (issue 12 §3): a commit this process makes but dies before recording is found
+      // again by the line its message carries, and recorded at the next start (repositories/recovery.ts).
+      await settleRefIntentsOf(deps, system.id);
+      const intentId = await insertRefIntent(deps.db, { systemId: system.id, kind: 'upload', actor, details, startedAt: when.toISOString() });
+      try {
+        const commit = await commitWithRetry(deps, system.id, {
+          branch: DEFAULT_BRANCH,
+          files: [file],
+          message: `${treePath}\n\nUploaded by ${principal.user.fullName} (${principal.user.login}), ${principal.org.nameRu}\nsha256 ${staged.oid}, ${staged.size} bytes\n\n${uploadLine(intentId)}\n`,
+          author: { name: principal.user.fullName, email: principal.user.email ?? `${principal.user.login}@qoima.local` },
+          when,
         });
-        await notices.pushReceived(trx, deps.clock, system.id, actor, [`refs/heads/${DEFAULT_BRANCH}`]); // notify/: operator staff (issue 7)
-      });
-      return { commit, path: treePath, sha256: staged.oid, size: staged.size, lfs: category.lfs };
+        await recordUpload(deps, actor, system.id, details, commit, { intentId });
+        return { commit, path: treePath, sha256: staged.oid, size: staged.size, lfs: category.lfs };
+      } catch (err) {
+        // Nothing committed: the row goes; a commit that landed: recorded now, or at the next start.
+        const left = await refIntent(deps.db, intentId).catch(() => undefined);
+        if (left) await settleRefIntent(deps, left).catch((e: unknown) => deps.logger.error({ err: e, systemId: system.id }, 'uploads: a commit left unrecorded; recorded at the next start'));
+        throw err;
+      }
     });
   } finally {
     await staged.discard();

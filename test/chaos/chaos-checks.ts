@@ -56,7 +56,7 @@ export function lfsPointersAt(dataDir: string, systemId: number, rev: string): M
  * by the service; every LFS pointer on main names an object the store has (with its size) and the
  * system holds (its row); every `deposit/vN` tag is a recorded version (a cut acceptance is undone
  * at start: server/deposits/recovery.ts) and every recorded version has its act file; no acceptance
- * is left in the journal.
+ * is left in the journal; main's every move is recorded, none left in its journal.
  */
 export async function checkRepository(db: Db, dataDir: string, system: { id: number; code: string }, clientCommits: Set<string> | null): Promise<{ problems: string[] }> {
   const problems: string[] = [];
@@ -84,6 +84,23 @@ export async function checkRepository(db: Db, dataDir: string, system: { id: num
   }
   const journal = await db('deposit_intents').where({ system_id: system.id }).select('version');
   if (journal.length) problems.push(`${system.code}: acceptances still in the journal after the restart: ${journal.map((j: { version: number }) => `v${j.version}`).join(', ')}`);
+  // Every move of main is recorded (server/repositories/recovery.ts records at start what a kill cut
+  // between git and the database): its tip is the commit of a recorded push, upload or forming, and
+  // every commit the service made on main is a recorded upload.
+  const moves = new Set<string>();
+  for (const r of (await db('audit_events').where({ subject_type: 'system', subject_id: String(system.id) }).whereIn('action', ['repository.pushed', 'deposit.file_uploaded', 'repository.formed']).select('action', 'details')) as { action: string; details: string }[]) {
+    const d = JSON.parse(r.details) as { commit?: string; refs?: { ref: string; new: string }[] };
+    if (d.commit) moves.add(d.commit);
+    for (const u of d.refs ?? []) if (u.ref === 'refs/heads/main') moves.add(u.new);
+  }
+  const tip = gitDir(dataDir, system.id, ['rev-parse', 'refs/heads/main']).trim();
+  if (!moves.has(tip)) problems.push(`${system.code}: main is at ${tip}, which no audit event records`);
+  for (const line of gitDir(dataDir, system.id, ['log', '--format=%H %ce', 'main']).split('\n').filter(Boolean)) {
+    const [commit, committer] = line.split(' ');
+    if (committer === SERVICE_COMMITTER && !moves.has(commit) && gitDir(dataDir, system.id, ['log', '-1', '--format=%B', commit]).includes('Qoima-Upload:')) problems.push(`${system.code}: the service's upload commit ${commit} is not recorded`);
+  }
+  const refJournal = await db('ref_intents').where({ system_id: system.id }).select('kind');
+  if (refJournal.length) problems.push(`${system.code}: pushes/uploads still in the journal after the restart: ${refJournal.map((j: { kind: string }) => j.kind).join(', ')}`);
   return { problems };
 }
 

@@ -3,7 +3,8 @@ import { request, type IncomingHttpHeaders } from 'node:http';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import type { TestApp } from './app.js';
+import { beforeAll, afterAll } from 'vitest';
+import { startTestApp, type TestApp } from './app.js';
 import type { Role, Scope } from '../../server/accounts/roles.js';
 import type { SystemStatus } from '../../server/systems/policy.js';
 import { formRepository } from '../../server/repositories/service.js';
@@ -61,6 +62,24 @@ export interface GitRun {
   code: number;
   stdout: string;
   stderr: string;
+}
+
+/**
+ * The app and git client of one test file: the app started (with `opts`) before its tests and handed
+ * to `ready`, stopped after them; the client's folders removed.
+ */
+export function appWithGit(opts: Parameters<typeof startTestApp>[0], ready: (t: TestApp) => void | Promise<void>) {
+  const git = gitClient();
+  let app: TestApp | undefined;
+  beforeAll(async () => {
+    app = await startTestApp(opts);
+    await ready(app);
+  });
+  afterAll(async () => {
+    await app?.stop();
+    git.cleanup();
+  });
+  return git;
 }
 
 /**

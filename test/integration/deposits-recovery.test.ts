@@ -2,13 +2,13 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { actPath } from '../../server/deposits/act.js';
 import { recoverInterruptedAcceptances } from '../../server/deposits/recovery.js';
 import { createAnnotatedTag, tagRefOid } from '../../server/git/tag.js';
 import { repoPath } from '../../storage/repos.js';
-import { startTestApp, testClock, type TestApp } from '../helpers/app.js';
-import { cloneUrl, commitFile, formedSystem, gitClient } from '../helpers/git.js';
+import { testClock, type TestApp } from '../helpers/app.js';
+import { cloneUrl, commitFile, appWithGit, formedSystem } from '../helpers/git.js';
 
 /**
  * An acceptance cut by a crash (issue 12): the journal row `deposit_intents` is written before the
@@ -17,14 +17,7 @@ import { cloneUrl, commitFile, formedSystem, gitClient } from '../helpers/git.js
  * chaos`, kills the real server at random moments and checks the same).
  */
 let t: TestApp;
-const git = gitClient();
-beforeAll(async () => {
-  t = await startTestApp({ clock: testClock('2026-04-14T10:00:00+05:00') });
-});
-afterAll(async () => {
-  await t?.stop();
-  git.cleanup();
-});
+const git = appWithGit({ clock: testClock('2026-04-14T10:00:00+05:00') }, (app) => void (t = app));
 
 const sha = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
 const accept = (code: string, ref: string) =>

@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import request from 'supertest';
-import { afterAll, beforeAll, expect } from 'vitest';
-import { startTestApp, testClock, type TestApp } from '../helpers/app.js';
-import { cloneUrl, gitClient, type GitClient } from '../helpers/git.js';
+import { afterAll, expect } from 'vitest';
+import { testClock, type TestApp } from '../helpers/app.js';
+import { appWithGit, cloneUrl, type GitClient } from '../helpers/git.js';
 import type { PackageView, ReturnView } from '../../server/returns/read.js';
 import { validForm } from './intake-fixtures.js';
 
@@ -17,18 +17,11 @@ import { validForm } from './intake-fixtures.js';
  */
 export function returnsApp(ready: (t: TestApp, p: People) => void, cleanup: () => void = () => {}) {
   const clock = testClock('2026-03-19T10:00:00+05:00');
-  const git = gitClient();
-  let app: TestApp | undefined;
-  beforeAll(async () => {
-    app = await startTestApp({ clock });
+  const git: GitClient = appWithGit({ clock }, async (app) => {
     await git.ok(['lfs', 'install', '--skip-repo']);
     ready(app, await people(app));
   });
-  afterAll(async () => {
-    await app?.stop();
-    git.cleanup();
-    cleanup();
-  });
+  afterAll(cleanup);
   return { clock, git };
 }
 
