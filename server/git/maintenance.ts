@@ -1,3 +1,5 @@
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { gitEnv } from './env.js';
 import { runGit } from './run.js';
@@ -8,8 +10,9 @@ import { runGit } from './run.js';
  * its own pack. Past LOOSE_LIMIT loose objects or PACK_LIMIT packs, `git repack -a -d` folds them
  * into one pack with a reachability bitmap (repack.writeBitmaps), so clones are served from one
  * pack. `git gc --auto` is not used: it estimates loose objects from one of 256 folders, so it
- * only reacts after thousands; `count-objects` is exact and cheap. One repack at a time in the
- * process, and one pending rerun per repository when pushes arrive while it runs.
+ * only reacts after thousands; counting is exact and cheap (read here from the object folders, as
+ * `git count-objects` does: a spawn per push would stall the event loop for a fork). One repack at a
+ * time in the process, and one pending rerun per repository when pushes arrive while it runs.
  */
 const LOOSE_LIMIT = 100;
 const PACK_LIMIT = 4;
@@ -31,18 +34,25 @@ async function drain(): Promise<void> {
     const [repo, { dataDir, logger }] = next.value;
     pending.delete(repo);
     try {
-      await maintain(gitEnv(dataDir, { GIT_DIR: repo }));
+      await maintain(repo, gitEnv(dataDir, { GIT_DIR: repo }));
     } catch (err) {
       logger.warn({ err, repo }, 'git: background repack failed');
     }
   }
 }
 
-async function maintain(env: NodeJS.ProcessEnv): Promise<void> {
-  const counts = (await runGit(['count-objects', '-v'], { env })).stdout.toString('utf8');
-  const loose = Number(/^count: (\d+)$/m.exec(counts)?.[1] ?? 0);
-  const packs = Number(/^packs: (\d+)$/m.exec(counts)?.[1] ?? 0);
+async function maintain(repo: string, env: NodeJS.ProcessEnv): Promise<void> {
+  const { loose, packs } = await countObjects(repo);
   if (loose >= LOOSE_LIMIT || packs >= PACK_LIMIT) await runGit(['repack', '-a', '-d', '-q'], { env });
+}
+
+/** Loose objects (`objects/xx/<38 hex>`) and packs (`objects/pack/*.pack`) of a bare repository. */
+export async function countObjects(repo: string): Promise<{ loose: number; packs: number }> {
+  const objects = join(repo, 'objects');
+  const fanout = (await readdir(objects)).filter((d) => /^[0-9a-f]{2}$/.test(d));
+  const perFolder = await Promise.all(fanout.map(async (d) => (await readdir(join(objects, d)).catch(() => [])).filter((f) => /^[0-9a-f]{38}$/.test(f)).length));
+  const packs = (await readdir(join(objects, 'pack')).catch(() => [])).filter((f) => f.endsWith('.pack')).length;
+  return { loose: perFolder.reduce((a, b) => a + b, 0), packs };
 }
 
 /** Resolves when no background maintenance is running (tests, graceful stop). */
