@@ -12,16 +12,31 @@ import { runGit } from './run.js';
  * pack. `git gc --auto` is not used: it estimates loose objects from one of 256 folders, so it
  * only reacts after thousands; counting is exact and cheap (read here from the object folders, as
  * `git count-objects` does: a spawn per push would stall the event loop for a fork). One repack at a
- * time in the process, and one pending rerun per repository when pushes arrive while it runs.
+ * time in the process. A repository is looked at once its pushes pause for QUIET_MS (at most
+ * MAX_DELAY_MS after the first one waiting): a burst of pushes to one repository is folded once
+ * after the burst, not repeatedly while more packs are still arriving (and competing for the CPU
+ * with the pushes themselves — docs/benchmarks.md, "Load").
  */
 const LOOSE_LIMIT = 100;
 const PACK_LIMIT = 4;
+const QUIET_MS = 1000;
+const MAX_DELAY_MS = 30_000;
 
-const pending = new Map<string, { dataDir: string; logger: Logger }>();
+interface Waiting {
+  dataDir: string;
+  logger: Logger;
+  /** When the repository counts as quiet (last push + QUIET_MS), and the latest it may wait until. */
+  quietAt: number;
+  deadline: number;
+}
+
+const pending = new Map<string, Waiting>();
 let running: Promise<void> | null = null;
 
 export function scheduleMaintenance(dataDir: string, repo: string, logger: Logger): void {
-  pending.set(repo, { dataDir, logger });
+  const now = Date.now();
+  const waiting = pending.get(repo);
+  pending.set(repo, { dataDir, logger, quietAt: now + QUIET_MS, deadline: waiting?.deadline ?? now + MAX_DELAY_MS });
   running ??= drain().finally(() => {
     running = null;
   });
@@ -29,9 +44,20 @@ export function scheduleMaintenance(dataDir: string, repo: string, logger: Logge
 
 async function drain(): Promise<void> {
   for (;;) {
-    const next = pending.entries().next();
-    if (next.done) return;
-    const [repo, { dataDir, logger }] = next.value;
+    let repo: string | null = null;
+    let due = Infinity;
+    for (const [r, w] of pending) {
+      const at = Math.min(w.quietAt, w.deadline);
+      if (at < due) [repo, due] = [r, at];
+    }
+    if (repo === null) return;
+    const wait = due - Date.now();
+    if (wait > 0) {
+      // Unref'd: a pending look at a repository never keeps a stopping process alive.
+      await new Promise<void>((resolve) => setTimeout(resolve, wait).unref());
+      continue; // another push may have moved its time
+    }
+    const { dataDir, logger } = pending.get(repo)!;
     pending.delete(repo);
     try {
       await maintain(repo, gitEnv(dataDir, { GIT_DIR: repo }));
