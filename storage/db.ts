@@ -41,6 +41,35 @@ function immediateSqliteClient(): typeof Knex.Client {
   return Client as unknown as typeof Knex.Client;
 }
 
+interface SqliteConnection {
+  pragma(s: string): unknown;
+  prepare(sql: string): unknown;
+}
+
+/**
+ * knex prepares every query anew; compiling the SQL took a tenth of the server's CPU time under load
+ * (docs/benchmarks.md, "Load"). better-sqlite3 statements are reusable (each `all`/`run` runs to the end
+ * before the next starts, and SQLite re-prepares a statement itself after a schema change), so the
+ * connection keeps the most recent ones by their SQL text. Nothing in this codebase sets per-statement
+ * options (safeIntegers), which would otherwise stick to a shared statement.
+ */
+const STATEMENT_CACHE = 500;
+function cacheStatements(conn: SqliteConnection): void {
+  const prepare = conn.prepare.bind(conn);
+  const cache = new Map<string, unknown>();
+  conn.prepare = (sql: string) => {
+    let statement = cache.get(sql);
+    if (statement === undefined) {
+      statement = prepare(sql);
+      if (cache.size >= STATEMENT_CACHE) cache.delete(cache.keys().next().value as string);
+    } else {
+      cache.delete(sql); // re-inserted below: the map's order is the order of last use
+    }
+    cache.set(sql, statement);
+    return statement;
+  };
+}
+
 export function openDb(opts: DbOptions): Db {
   if (opts.databaseUrl) {
     return knexFactory({
@@ -65,8 +94,9 @@ export function openDb(opts: DbOptions): Db {
     pool: {
       min: 1,
       max: 1,
-      afterCreate(conn: { pragma: (s: string) => unknown }, done: (err: Error | null, c: unknown) => void) {
+      afterCreate(conn: SqliteConnection, done: (err: Error | null, c: unknown) => void) {
         try {
+          cacheStatements(conn);
           conn.pragma('journal_mode = WAL');
           conn.pragma('synchronous = FULL'); // a 2xx means durable (brief: nothing deposited is lost)
           conn.pragma('busy_timeout = 10000');

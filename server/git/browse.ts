@@ -49,18 +49,54 @@ export function isSafePath(path: string): boolean {
   return path.split('/').every((s) => s !== '' && s !== '.' && s !== '..');
 }
 
-export async function listRefs(dataDir: string, repo: string): Promise<{ head: string | null; branches: RefInfo[]; tags: RefInfo[] }> {
-  const res = await runGit(['for-each-ref', '--sort=-creatordate', '--format=%(refname)%00%(objectname)%00%(*objectname)%00%(creatordate:iso-strict)%00%(contents:subject)', 'refs/heads', 'refs/tags'], { env: env(dataDir, repo) });
+export type RefListing = { head: string | null; branches: RefInfo[]; tags: RefInfo[] };
+
+/**
+ * Concurrent readers of one repository's refs share one git process: a caller that arrives while a
+ * listing runs waits for it to end and then shares the *next* one, which starts after every caller in
+ * it arrived — so no caller sees refs older than its own request (a ref pushed just before it asked is
+ * always listed). 200 API readers cost two spawns, not 200 (each spawn stalls the event loop for a
+ * fork: docs/benchmarks.md, "Load").
+ */
+const refListings = new Map<string, { running: Promise<RefListing>; next: Promise<RefListing> | null }>();
+
+export function listRefs(dataDir: string, repo: string): Promise<RefListing> {
+  const key = `${dataDir}\0${repo}`;
+  const start = () => {
+    const listing = { running: readRefs(dataDir, repo), next: null as Promise<RefListing> | null };
+    refListings.set(key, listing); // from now on, newcomers wait for this one and share the next
+    const settle = () => {
+      if (refListings.get(key) === listing && listing.next === null) refListings.delete(key);
+    };
+    listing.running.then(settle, settle);
+    return listing.running;
+  };
+  const current = refListings.get(key);
+  if (!current) return start();
+  current.next ??= current.running.then(start, start);
+  return current.next;
+}
+
+async function readRefs(dataDir: string, repo: string): Promise<RefListing> {
+  // One process, not two: `%(HEAD)` marks the ref HEAD points at, so `symbolic-ref` is only needed when
+  // HEAD names a branch with no commit yet (an empty repository). Each spawn stalls the event loop
+  // for a fork (docs/benchmarks.md, "Load").
+  const res = await runGit(['for-each-ref', '--sort=-creatordate', '--format=%(HEAD)%00%(refname)%00%(objectname)%00%(*objectname)%00%(creatordate:iso-strict)%00%(contents:subject)', 'refs/heads', 'refs/tags'], { env: env(dataDir, repo) });
   const branches: RefInfo[] = [];
   const tags: RefInfo[] = [];
+  let headRef: string | null = null;
   for (const line of res.stdout.toString('utf8').split('\n')) {
     if (!line) continue;
-    const [full, oid, peeled, date, subject] = line.split('\0');
+    const [mark, full, oid, peeled, date, subject] = line.split('\0');
+    if (mark === '*') headRef = full;
     const info = { full, commit: peeled || oid, date, subject, name: full.replace(/^refs\/(heads|tags)\//, '') };
     (full.startsWith('refs/heads/') ? branches : tags).push(info);
   }
-  const head = await runGit(['symbolic-ref', '-q', 'HEAD'], { env: env(dataDir, repo), okCodes: [1] });
-  return { head: head.code === 0 ? head.stdout.toString('utf8').trim().replace(/^refs\/heads\//, '') : null, branches, tags };
+  if (headRef === null) {
+    const head = await runGit(['symbolic-ref', '-q', 'HEAD'], { env: env(dataDir, repo), okCodes: [1] });
+    headRef = head.code === 0 ? head.stdout.toString('utf8').trim() : null;
+  }
+  return { head: headRef === null ? null : headRef.replace(/^refs\/heads\//, ''), branches, tags };
 }
 
 /** The commit a revision names, or null when it names none. */

@@ -1,6 +1,7 @@
 import { realpathSync } from 'node:fs';
 import { join, sep } from 'node:path';
 import { gitEnv } from './env.js';
+import { type LfsPointer, maybePointer, parsePointer } from './lfs-pointers.js';
 import { runGit, spawnGit } from './run.js';
 
 /**
@@ -16,6 +17,8 @@ export interface PushedObjects {
   largeBlobs: { oid: string; size: number; path: string | null }[];
   /** Tree entries whose name git must never check out (`.git` in any spelling, `.`, `..`). */
   badNames: { tree: string; name: string }[];
+  /** Git LFS pointers among the pushed blobs (push integrity, issue 5 §3). */
+  lfsPointers: LfsPointer[];
 }
 
 /** The quarantine folder of a pre-receive, checked to be inside this repository's object store. */
@@ -35,20 +38,26 @@ export function quarantineEnv(dataDir: string, repo: string, quarantine: string)
   return gitEnv(dataDir, { GIT_DIR: repo, GIT_OBJECT_DIRECTORY: quarantine, GIT_ALTERNATE_OBJECT_DIRECTORIES: join(repo, 'objects'), GIT_QUARANTINE_PATH: quarantine });
 }
 
+/**
+ * Everything the push policy reads from the pushed objects, in two git processes: one listing of the
+ * quarantine (`--batch-check`: type and size of each object), then one `cat-file --batch` reading
+ * the trees (for dangerous names) and the blobs small enough to be LFS pointers. (It was four: two
+ * listings and two reads; each spawn stalls the server's event loop for a fork, docs/benchmarks.md.)
+ */
 export async function scanPushedObjects(dataDir: string, repo: string, quarantine: string, maxBlobBytes: number, newTips: string[]): Promise<PushedObjects> {
   // Only the quarantine: no alternates, so `--batch-all-objects` sees just what was pushed.
   // Streamed line by line: a push of a million objects is never held whole in memory.
   const onlyPushed = gitEnv(dataDir, { GIT_DIR: repo, GIT_OBJECT_DIRECTORY: quarantine });
   const largeBlobs: PushedObjects['largeBlobs'] = [];
-  const trees: string[] = [];
+  const toRead: string[] = [];
   await eachLine(['cat-file', '--batch-all-objects', '--unordered', '--batch-check=%(objectname) %(objecttype) %(objectsize)'], onlyPushed, (line) => {
     const [oid, type, size] = line.split(' ');
     if (type === 'blob' && Number(size) > maxBlobBytes) largeBlobs.push({ oid, size: Number(size), path: null });
-    else if (type === 'tree') trees.push(oid);
+    if (type === 'tree' || (type === 'blob' && maybePointer(Number(size)))) toRead.push(oid);
   });
-  const badNames = trees.length ? await badTreeNames(onlyPushed, trees) : [];
+  const { badNames, lfsPointers } = toRead.length ? await readTreesAndPointers(onlyPushed, toRead) : { badNames: [], lfsPointers: [] };
   if (largeBlobs.length && newTips.length) await namePaths(quarantineEnv(dataDir, repo, quarantine), largeBlobs, newTips);
-  return { largeBlobs, badNames };
+  return { largeBlobs, badNames, lfsPointers };
 }
 
 /** Runs git and hands each line of its output to `onLine`; rejects when git fails. */
@@ -84,13 +93,17 @@ export function isDangerousName(name: string): boolean {
   return folded === '.git' || folded === 'git~1';
 }
 
-/** Reads trees with one `cat-file --batch` and parses their entries as they stream (bounded memory). */
-function badTreeNames(env: NodeJS.ProcessEnv, trees: string[]): Promise<PushedObjects['badNames']> {
+/**
+ * Reads trees and small blobs with one `cat-file --batch`, parsed as they stream (bounded memory):
+ * dangerous names in the trees, LFS pointers among the blobs.
+ */
+function readTreesAndPointers(env: NodeJS.ProcessEnv, oids: string[]): Promise<Pick<PushedObjects, 'badNames' | 'lfsPointers'>> {
   return new Promise((resolve, reject) => {
     const child = spawnGit(['cat-file', '--batch'], env);
-    const bad: PushedObjects['badNames'] = [];
+    const badNames: PushedObjects['badNames'] = [];
+    const lfsPointers: LfsPointer[] = [];
     let buffer: Buffer = Buffer.alloc(0);
-    let current: { oid: string; size: number } | null = null;
+    let current: { oid: string; type: string; size: number } | null = null;
     child.stdout.on('data', (chunk: Buffer) => {
       buffer = buffer.length ? Buffer.concat([buffer, chunk]) : chunk;
       for (;;) {
@@ -99,12 +112,18 @@ function badTreeNames(env: NodeJS.ProcessEnv, trees: string[]): Promise<PushedOb
           if (nl < 0) return;
           const [oid, type, size] = buffer.subarray(0, nl).toString('latin1').split(' ');
           buffer = buffer.subarray(nl + 1);
-          if (type !== 'tree') continue; // "<oid> missing": nothing follows
-          current = { oid, size: Number(size) };
+          if (type === 'missing' || size === undefined) continue; // "<oid> missing": nothing follows
+          current = { oid, type, size: Number(size) };
         }
         if (buffer.length < current.size + 1) return;
-        for (const name of treeEntryNames(buffer.subarray(0, current.size))) {
-          if (isDangerousName(name)) bad.push({ tree: current.oid, name });
+        const content = buffer.subarray(0, current.size);
+        if (current.type === 'tree') {
+          for (const name of treeEntryNames(content)) {
+            if (isDangerousName(name)) badNames.push({ tree: current.oid, name });
+          }
+        } else if (current.type === 'blob') {
+          const p = parsePointer(content);
+          if (p) lfsPointers.push({ blob: current.oid, ...p });
         }
         buffer = buffer.subarray(current.size + 1);
         current = null;
@@ -113,8 +132,8 @@ function badTreeNames(env: NodeJS.ProcessEnv, trees: string[]): Promise<PushedOb
     child.stderr.resume();
     child.stdin.on('error', () => undefined);
     child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve(bad) : reject(new Error(`git cat-file --batch exited ${code}`))));
-    child.stdin.end(trees.join('\n') + '\n');
+    child.on('close', (code) => (code === 0 ? resolve({ badNames, lfsPointers }) : reject(new Error(`git cat-file --batch exited ${code}`))));
+    child.stdin.end(oids.join('\n') + '\n');
   });
 }
 

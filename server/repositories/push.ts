@@ -4,7 +4,6 @@ import type { Actor, AppDeps } from '../deps.js';
 import type { HookAnswer, HookHandler, HookRequest } from '../git/hooks.js';
 import { currentRefs, isAncestor, quarantineEnv, quarantineOf, scanPushedObjects } from '../git/inspect.js';
 import { scheduleMaintenance } from '../git/maintenance.js';
-import { pushedLfsPointers } from '../git/lfs-pointers.js';
 import { objectsOfSystem } from '../lfs/queries.js';
 import { packageGenerating } from '../returns/queries.js';
 import { gitEnv } from '../git/env.js';
@@ -44,7 +43,7 @@ export function pushHooks(deps: AppDeps, ctx: PushContext): { handler: HookHandl
     if (!system) return refuse([{ key: 'git.push.malformed' }]);
     const rejections = refRejections(updates, { isOperator: ctx.principal.roles.some(isOperatorRole) }, system.status);
     if (rejections.length) return refuse(rejections);
-    const returning = await returnRejection();
+    const returning = await returnRejection(system);
     if (returning) return refuse([returning]);
 
     const quarantine = quarantineOf(ctx.repo, req.quarantine);
@@ -62,7 +61,7 @@ export function pushHooks(deps: AppDeps, ctx: PushContext): { handler: HookHandl
       for (const n of found.badNames) rejections.push({ key: 'git.push.bad_name', params: { name: n.name } });
       // Push integrity (issue 5 §3): every new LFS pointer must name an object this system holds, with
       // its size — uploaded first by `git lfs push` (the pre-push hook), never through another system.
-      const pointers = await pushedLfsPointers(deps.config.dataDir, ctx.repo, quarantine);
+      const pointers = found.lfsPointers;
       if (pointers.length) {
         const held = await objectsOfSystem(deps.db, ctx.systemId, [...new Set(pointers.map((p) => p.oid))]);
         for (const p of pointers) {
@@ -97,9 +96,10 @@ export function pushHooks(deps: AppDeps, ctx: PushContext): { handler: HookHandl
     return { ok: true, messages: [] };
   }
 
-  /** The system is handed back (Rules p.11: read-only), or its return package is being built. */
-  async function returnRejection(): Promise<Rejection | null> {
-    const current = await systemForRepository(deps.db, ctx.systemId);
+  /** The system is handed back (Rules p.11: read-only), or its return package is being built (`known`: the
+   *  row just read, saving a query; under the lock it is always read again). */
+  async function returnRejection(known?: Awaited<ReturnType<typeof systemForRepository>>): Promise<Rejection | null> {
+    const current = known ?? (await systemForRepository(deps.db, ctx.systemId));
     if (!current) return { key: 'git.push.malformed' };
     if (CLOSED_STATUSES.includes(current.status)) return { key: 'git.push.system_closed', params: { status: current.status } };
     if (current.status === 'decommission_notified' && (await packageGenerating(deps.db, ctx.systemId))) return { key: 'git.push.return_in_progress' };
@@ -117,6 +117,12 @@ export function pushHooks(deps: AppDeps, ctx: PushContext): { handler: HookHandl
       // The refs are already updated (git's side is done); say so plainly and keep the error for the operator.
       deps.logger.error({ err, systemId: ctx.systemId }, 'git: push stored but not recorded');
       return { ok: true, messages: [t(ctx.lang, 'git.push.not_recorded')] };
+    } finally {
+      // The refs are updated and the push recorded: nothing more of this push touches the repository
+      // (receive.autogc is off, there is no post-update hook), so the next writer need not wait for
+      // receive-pack to report to the client and exit. A push that never gets here (refused, cut)
+      // still releases when receive-pack exits.
+      await releaseLock();
     }
   }
 

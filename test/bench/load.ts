@@ -9,11 +9,14 @@
  * and any git process left behind. Exits non-zero on a 5xx or a leftover process.
  *
  *   npm run bench:load                       (or: npx tsx test/bench/load.ts --mb 50 --clones 50)
+ *   --cpu-prof <dir>   also write a V8 CPU profile of the Qoima server into <dir> (written when it stops)
+ * Any of the counts may be 0 to skip a part (e.g. `--clones 0 --push-repos 0 --push-one 0` for the API part only).
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { join } from 'node:path';
 import { loadConfig } from '../../server/config.js';
 import { bootstrap, createOrganization, createToken, createUser, userIdByLogin } from '../../server/accounts/service.js';
@@ -22,7 +25,7 @@ import { migrate, openDb } from '../../storage/db.js';
 import { repoPath } from '../../storage/repos.js';
 import { makeBin } from '../helpers/app.js';
 import { clientGitEnv, makeSource, runner, startBaseline } from './lib-git.js';
-import { buildServer, fmt, rssSampler, startServerProcess } from './lib-server.js';
+import { buildServer, fmt, productionNodeFlags, rssSampler, startServerProcess } from './lib-server.js';
 
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -35,6 +38,8 @@ const PUSH_ONE = arg('push-one', 10);
 const READERS = arg('readers', 200);
 const UPLOADS = arg('uploads', 4);
 const UPLOAD_MB = arg('upload-mb', 20);
+const cpuProfIndex = process.argv.indexOf('--cpu-prof');
+const CPU_PROF_DIR = cpuProfIndex > 0 ? process.argv[cpuProfIndex + 1] : null;
 
 const work = mkdtempSync(join(tmpdir(), 'qoima-load-'));
 const clientEnv = clientGitEnv(work);
@@ -123,7 +128,7 @@ async function main() {
   }
   await db.destroy();
   buildServer();
-  const server = await startServerProcess(dataDir);
+  const server = await startServerProcess(dataDir, {}, [...productionNodeFlags(), ...(CPU_PROF_DIR ? ['--cpu-prof', '--cpu-prof-dir', CPU_PROF_DIR] : [])]);
   const qoimaGit = (code: string) => `${server.url.replace('http://', `http://load:${token}@`)}/git/${code}.git`;
   await ok('git', ['push', '-q', qoimaGit('CLONE'), 'main:refs/heads/load'], { cwd: source });
 
@@ -160,14 +165,25 @@ async function main() {
   }
 
   // ---- 200 API readers while uploads run (Qoima)
+  const scrape = async () => (await fetch(`${server.url}/metrics`, { headers: { Authorization: `Bearer ${adminToken}` } })).text();
+  // prom-client resets its event-loop delay histogram on each scrape: the next one covers this part only
+  const apiHandled = (text: string, le: string) =>
+    text
+      .split('\n')
+      .filter((l) => l.startsWith(`qoima_http_request_duration_seconds_bucket{le="${le}",method="GET",route="/api/`))
+      .reduce((n, l) => n + Number(l.split(' ').pop()), 0);
+  const before = await scrape();
   console.error(`load: ${READERS} API readers during ${UPLOADS} uploads of ${UPLOAD_MB} MB`);
   const rss = rssSampler(server.pid, 20);
   const statuses = new Map<number, number>();
   const count = (s: number) => statuses.set(s, (statuses.get(s) ?? 0) + 1);
   const readLat: number[] = [];
+  const pathLat = new Map<string, number[]>();
   const upLat: number[] = [];
   const payload = randomBytes(UPLOAD_MB * 1024 * 1024);
   const auth = { Authorization: `Bearer ${token}` };
+  const clientLag = monitorEventLoopDelay({ resolution: 10 });
+  clientLag.enable();
   const start = now();
   const uploads = Array.from({ length: UPLOADS }, async (_, i) => {
     const t0 = now();
@@ -183,14 +199,18 @@ async function main() {
       const r = await fetch(server.url + paths[(i + k) % paths.length], { headers: auth });
       await r.arrayBuffer();
       readLat.push(now() - t0);
+      const path = paths[(i + k) % paths.length];
+      pathLat.set(path, [...(pathLat.get(path) ?? []), now() - t0]);
       count(r.status);
     }
   });
   await Promise.all([...uploads, ...readers]);
   const apiWall = now() - start;
   const apiRss = rss.stop();
+  clientLag.disable();
 
-  const metrics = await (await fetch(`${server.url}/metrics`, { headers: { Authorization: `Bearer ${adminToken}` } })).text();
+  const metrics = await scrape();
+  const gauge = (name: string) => Number(new RegExp(`^qoima_${name} (\\S+)$`, 'm').exec(metrics)?.[1] ?? NaN);
   const server5xx = metrics
     .split('\n')
     .filter((l) => /^qoima_http_requests_total\{.*status="5\d\d"/.test(l) || /^http_requests_total\{.*status="5\d\d"/.test(l))
@@ -216,6 +236,10 @@ async function main() {
   lines.push(
     '',
     `API: ${READERS} readers × 5 GETs (${readLat.length} requests) during ${UPLOADS} concurrent ${UPLOAD_MB} MB uploads, ${fmt(apiWall, 1)} s: read p50 ${fmt(pct(readLat, 50) * 1000, 0)} ms, p95 ${fmt(pct(readLat, 95) * 1000, 0)} ms; upload p50 ${fmt(pct(upLat, 50), 2)} s; statuses ${[...statuses].map(([s, n]) => `${s}×${n}`).join(', ')}; Qoima peak RSS ${fmt(apiRss, 0)} MB.`,
+    `API read p50/p95 by path: ${[...pathLat].map(([path, xs]) => `${path} ${fmt(pct(xs, 50) * 1000, 0)}/${fmt(pct(xs, 95) * 1000, 0)} ms`).join('; ')}.`,
+    `The benchmark's own event-loop delay meanwhile (its client side): p99 ${fmt(clientLag.percentile(99) / 1e6, 0)} ms, max ${fmt(clientLag.max / 1e6, 0)} ms.`,
+    `Of these, handled by Qoima (its request-duration histogram: from the first middleware to the last byte handed to the socket) within 0.25 s: ${apiHandled(metrics, '0.25') - apiHandled(before, '0.25')}, within 1 s: ${apiHandled(metrics, '1') - apiHandled(before, '1')}, within 5 s: ${apiHandled(metrics, '5') - apiHandled(before, '5')}.`,
+    `Qoima event-loop delay during the API part: p50 ${fmt(gauge('nodejs_eventloop_lag_p50_seconds') * 1000, 0)} ms, p99 ${fmt(gauge('nodejs_eventloop_lag_p99_seconds') * 1000, 0)} ms, max ${fmt(gauge('nodejs_eventloop_lag_max_seconds') * 1000, 0)} ms.`,
     `5xx answered by Qoima over the whole run (its /metrics): ${server5xx}; git processes left at the end: ${left.length}.`,
   );
   const failures = [...q, ...b].flatMap((o) => o.failures.map((f) => `${o.name}: ${f}`));
