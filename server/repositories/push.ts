@@ -129,8 +129,8 @@ export function pushHooks(deps: AppDeps, ctx: PushContext): { handler: HookHandl
   async function releaseLock(): Promise<void> {
     const r = release;
     release = null;
-    // receive-pack is gone: a journal row still here means its refs moved (or not) without the
-    // post-receive record — settle it while the lock is still ours.
+    // After post-receive, or once receive-pack is gone: a journal row still here means the refs moved
+    // (or not) without the post-receive record — settle it while the lock is still ours.
     const id = intentId;
     intentId = null;
     const left = id === null ? undefined : await refIntent(deps.db, id).catch(() => undefined);
