@@ -39,8 +39,9 @@ export async function noteGrantUse(deps: ServiceDeps, principal: Principal, ip: 
 }
 
 /**
- * The deposit version a grantee may read when its grant names one (issue 7 §1), or null when the
- * principal reads the whole system (owner, developer, operator, archivist, or a grant of all versions).
+ * The deposit version a grantee may read when its grant names one (Rules p.10: access for reuse or
+ * recovery; issue 7 §1), or null when the principal reads the whole system (owner, developer,
+ * operator, archivist, or a grant of all versions).
  * Git serves only the tag `deposit/vN` (grantGitAccess); the browser and the deposits API narrow to
  * the same version through this.
  */

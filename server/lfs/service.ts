@@ -130,7 +130,7 @@ export async function objectForDownload(deps: AppDeps, principal: Principal, sys
 
 /**
  * Of `oids`, the objects the principal may download, with their sizes: every one the system holds,
- * or for a grantee limited to one deposit version (issue 7 §1), the LFS files of that version only —
+ * or for a grantee limited to one deposit version (Rules p.10; issue 7 §1), the LFS files of that version only —
  * any other is missing to it, as in its git clone, which advertises that version's tag alone.
  */
 async function downloadable(deps: AppDeps, principal: Principal, systemId: number, oids: string[]): Promise<Map<string, number>> {

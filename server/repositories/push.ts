@@ -10,8 +10,7 @@ import { gitEnv } from '../git/env.js';
 import { t, type Lang } from '../http/i18n.js';
 import { acquireRepoLock } from '../../storage/repos.js';
 import { CLOSED_STATUSES, branchUpdatesToCheck, isZero, parseUpdates, refRejections, type Rejection } from './push-policy.js';
-import { systemForRepository } from './queries.js';
-import { insertRefIntent, refIntent } from './intents.js';
+import { insertRefIntent, refIntent, systemForRepository } from './queries.js';
 import { settleRefIntent, settleRefIntentsOf } from './recovery.js';
 import { recordPush } from './service.js';
 

@@ -4,7 +4,8 @@ import { gitEnv } from '../git/env.js';
 import { DEFAULT_BRANCH } from '../git/form.js';
 import { currentRefs } from '../git/inspect.js';
 import { repoExists, repoPath, withRepoLock } from '../../storage/repos.js';
-import { deleteRefIntent, listRefIntents, refIntent, uploadLine, type RefIntent } from './intents.js';
+import { uploadLine, type RefIntent } from './intents.js';
+import { deleteRefIntent, listRefIntents, refIntent } from './queries.js';
 import { isZero } from './push-policy.js';
 import { recordPush, recordUpload } from './service.js';
 

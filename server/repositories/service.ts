@@ -9,7 +9,7 @@ import type { SystemStatus } from '../systems/policy.js';
 import { publishRepo, removeRepo, repoExists, repoPath, stagingDir, syncTree, withRepoLock } from '../../storage/repos.js';
 import * as q from './queries.js';
 import type { RefUpdate } from './push-policy.js';
-import { deleteRefIntent, type UploadDetails } from './intents.js';
+import type { UploadDetails } from './intents.js';
 import * as notices from '../notify/notices.js';
 
 /** A service that touches repositories also needs the data folder. AppDeps satisfies it. */
@@ -105,7 +105,7 @@ export async function recordPush(deps: ServiceDeps, actor: Actor, systemId: numb
       details: { code: system.code, refs: updates.map((u) => ({ ref: u.ref, old: u.old, new: u.new })), statusFrom: system.status, statusTo: to, ...recovered(opts) },
     });
     await notices.pushReceived(trx, deps.clock, systemId, actor, updates.map((u) => u.ref)); // notify/: operator staff (issue 7)
-    if (opts.intentId !== undefined) await deleteRefIntent(trx, opts.intentId);
+    if (opts.intentId !== undefined) await q.deleteRefIntent(trx, opts.intentId);
     return { from: system.status, to };
   });
 }
@@ -126,7 +126,7 @@ export async function recordUpload(deps: ServiceDeps, actor: Actor, systemId: nu
       details: { code: system.code, ...file, commit, ...recovered(opts) },
     });
     await notices.pushReceived(trx, deps.clock, systemId, actor, [`refs/heads/${DEFAULT_BRANCH}`]); // notify/: operator staff (issue 7)
-    if (opts.intentId !== undefined) await deleteRefIntent(trx, opts.intentId);
+    if (opts.intentId !== undefined) await q.deleteRefIntent(trx, opts.intentId);
   });
 }
 

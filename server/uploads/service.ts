@@ -5,7 +5,8 @@ import { Conflict, Forbidden, InsufficientStorage, InvalidInput, InvalidState, N
 import { BranchMoved, commitFiles, lfsPointer, PathConflict, type NewFile } from '../git/commit.js';
 import { DEFAULT_BRANCH } from '../git/form.js';
 import { insertObject } from '../lfs/queries.js';
-import { insertRefIntent, refIntent, uploadLine, type UploadDetails } from '../repositories/intents.js';
+import { uploadLine, type UploadDetails } from '../repositories/intents.js';
+import { insertRefIntent, refIntent } from '../repositories/queries.js';
 import { settleRefIntent, settleRefIntentsOf } from '../repositories/recovery.js';
 import { recordUpload } from '../repositories/service.js';
 import { findSystemFor } from '../systems/queries.js';

@@ -132,10 +132,17 @@ export function cloneUrl(t: TestApp, code: string, token?: string): string {
 }
 
 /** Commits a file in a work tree (creating folders) and returns the new commit id. */
-export async function commitFile(git: GitClient, dir: string, path: string, content: string | Buffer, message = `add ${path}`): Promise<string> {
-  mkdirSync(join(dir, dirname(path)), { recursive: true });
-  writeFileSync(join(dir, path), content);
-  await git.ok(['add', '--', path], { cwd: dir });
+export function commitFile(git: GitClient, dir: string, path: string, content: string | Buffer, message = `add ${path}`): Promise<string> {
+  return commitFiles(git, dir, { [path]: content }, message);
+}
+
+/** Writes files (path → content, creating folders) into a work tree, commits them, returns the commit id. */
+export async function commitFiles(git: GitClient, dir: string, files: Record<string, string | Buffer>, message: string): Promise<string> {
+  for (const [path, content] of Object.entries(files)) {
+    mkdirSync(join(dir, dirname(path)), { recursive: true });
+    writeFileSync(join(dir, path), content);
+  }
+  await git.ok(['add', '--', ...Object.keys(files)], { cwd: dir });
   await git.ok(['commit', '-q', '-m', message], { cwd: dir });
   return (await git.ok(['rev-parse', 'HEAD'], { cwd: dir })).trim();
 }

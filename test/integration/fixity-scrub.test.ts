@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,7 +10,7 @@ import { releaseLease, takeLease } from '../../server/integrity/scrub-queries.js
 import { TokenBucket } from '../../server/integrity/token-bucket.js';
 import { startTestApp, testClock, TEST_ADMIN_PASSWORD, type TestApp } from '../helpers/app.js';
 import { formClient, launchBrowser } from '../helpers/browser.js';
-import { cloneUrl, formedSystem, gitClient } from '../helpers/git.js';
+import { cloneUrl, commitFiles, formedSystem, gitClient } from '../helpers/git.js';
 
 /**
  * The background fixity scrubber (issue 12): real blob files, a real git push with LFS, the real
@@ -59,11 +58,7 @@ beforeAll(async () => {
   s = await formedSystem(t);
   const work = git.workdir('deposit');
   await git.ok(['clone', '-q', cloneUrl(t, s.code, s.owner.token), work]);
-  mkdirSync(join(work, 'installers'), { recursive: true });
-  writeFileSync(join(work, 'installers/setup.bin'), randomBytes(256 * 1024));
-  writeFileSync(join(work, 'BUILD.md'), '# Build\n\nmake\n');
-  await git.ok(['add', '-A'], { cwd: work });
-  await git.ok(['commit', '-q', '-m', 'deposit v1'], { cwd: work });
+  await commitFiles(git, work, { 'installers/setup.bin': randomBytes(256 * 1024), 'BUILD.md': '# Build\n\nmake\n' }, 'deposit v1');
   await git.ok(['push', '-q', 'origin', 'main'], { cwd: work });
   const accepted = await request(t.url).post(`/api/v1/systems/${s.code}/deposits`).set('Authorization', `Bearer ${t.adminToken}`).send({ ref: 'main', overrideReason: 'fixity test' });
   expect(accepted.status).toBe(201);

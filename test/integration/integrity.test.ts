@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
@@ -9,7 +9,7 @@ import { actPath } from '../../server/deposits/act.js';
 import { projectRoot } from '../../server/paths.js';
 import { repoPath } from '../../storage/repos.js';
 import { startTestApp, testClock, TEST_ADMIN_PASSWORD, type TestApp } from '../helpers/app.js';
-import { cloneUrl, formedSystem, gitClient } from '../helpers/git.js';
+import { cloneUrl, commitFiles, formedSystem, gitClient } from '../helpers/git.js';
 
 let t: TestApp;
 const git = gitClient();
@@ -39,12 +39,7 @@ beforeAll(async () => {
   s = await formedSystem(t);
   work = git.workdir('deposit');
   await git.ok(['clone', '-q', cloneUrl(t, s.code, s.owner.token), work]);
-  mkdirSync(join(work, 'installers'), { recursive: true });
-  mkdirSync(join(work, 'source'), { recursive: true });
-  writeFileSync(join(work, 'installers/setup.bin'), randomBytes(64 * 1024));
-  writeFileSync(join(work, 'source/main.go'), 'package main\n\nfunc main() {}\n');
-  await git.ok(['add', '-A'], { cwd: work });
-  await git.ok(['commit', '-q', '-m', 'deposit v1'], { cwd: work });
+  await commitFiles(git, work, { 'installers/setup.bin': randomBytes(64 * 1024), 'source/main.go': 'package main\n\nfunc main() {}\n' }, 'deposit v1');
   await git.ok(['push', '-q', 'origin', 'main'], { cwd: work });
   const accepted = await request(t.url).post(`/api/v1/systems/${s.code}/deposits`).set('Authorization', `Bearer ${t.adminToken}`).send({ ref: 'main', overrideReason: 'integrity test' });
   expect(accepted.status).toBe(201);

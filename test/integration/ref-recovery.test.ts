@@ -1,6 +1,7 @@
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
-import { insertRefIntent, uploadLine } from '../../server/repositories/intents.js';
+import { uploadLine } from '../../server/repositories/intents.js';
+import { insertRefIntent } from '../../server/repositories/queries.js';
 import { recoverInterruptedRefMoves } from '../../server/repositories/recovery.js';
 import { repoPath } from '../../storage/repos.js';
 import { testClock, type TestApp } from '../helpers/app.js';
