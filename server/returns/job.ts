@@ -270,7 +270,9 @@ async function buildPackage(deps: AppDeps, actor: Actor, packageId: number): Pro
     deps.logger.warn({ err, packageId, code: system.code }, 'returns: package failed');
     await writer?.abort();
     // Nothing of a failed build stays: no ready package of this system exists (it would be returned already).
+    // All of it is gone before the row says `failed`, so whoever sees `failed` sees a clean folder.
     for (const f of [temp.zip, temp.tar, final.zip, final.tar]) await unlink(f).catch(() => undefined);
+    await rm(work, { recursive: true, force: true }).catch(() => undefined);
     await failReturn(deps, SYSTEM_ACTOR, packageId, (err as Error).message ?? String(err));
     return false;
   } finally {
