@@ -3,6 +3,7 @@ import { createReadStream, type ReadStream } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
+import { FlushBehind } from './flush-behind.js';
 
 /** A SHA-256 object id: 64 lower-case hex digits. */
 export const OID = /^[0-9a-f]{64}$/;
@@ -150,8 +151,6 @@ export class LocalBlobStore implements BlobStore {
 const BATCH_BYTES = 1 << 20;
 /** Batches being written at once: the next one gathers while these are in the kernel. */
 const WRITES_IN_FLIGHT = 2;
-/** After this many bytes more, written data is flushed to disk in the background (see streamInto). */
-const FLUSH_BEHIND_BYTES = 64 << 20;
 
 /**
  * Streams the body into the open file, hashing every chunk in the same loop that gathers it (no
@@ -168,22 +167,10 @@ async function streamInto(body: Readable, file: FileHandle, hash: Hash, opts: Wr
   let batchBytes = 0;
   const inFlight = new Set<Promise<void>>();
   const failure: { err?: unknown } = {};
-  // Flush-behind: every FLUSH_BEHIND_BYTES an fdatasync of what is written so far runs in the thread
-  // pool while the body keeps arriving (one at a time, never awaited in the loop), so the disk works
-  // during the transfer and the final fsync — still the one the durability promise rests on — only
-  // has the tail left (a 2 GiB body otherwise waits for all of its pages at the end, as `cp` + `sync` does).
-  let flushing: Promise<void> | null = null;
-  let flushedUpTo = 0;
-  const flushBehind = () => {
-    if (flushing || position - flushedUpTo < FLUSH_BEHIND_BYTES) return;
-    flushedUpTo = position;
-    flushing = Promise.all(inFlight)
-      .then(() => file.datasync())
-      .catch((err: unknown) => {
-        if (!('err' in failure)) failure.err = err;
-      })
-      .finally(() => (flushing = null));
-  };
+  // Flush-behind (see FlushBehind): the disk works while the body keeps arriving.
+  const flush = new FlushBehind(file, (err) => {
+    if (!('err' in failure)) failure.err = err;
+  });
   const submit = () => {
     const write = writevFully(file, batch, batchBytes, position).catch((err: unknown) => {
       if (!('err' in failure)) failure.err = err;
@@ -207,11 +194,11 @@ async function streamInto(body: Readable, file: FileHandle, hash: Hash, opts: Wr
       while (inFlight.size >= WRITES_IN_FLIGHT) await Promise.race(inFlight);
       if ('err' in failure) throw failure.err;
       submit();
-      flushBehind();
+      flush.after(position, inFlight);
     }
     if (batchBytes > 0) submit();
   } finally {
-    await Promise.all([...inFlight, flushing]);
+    await Promise.all([...inFlight, flush.settled()]);
   }
   if ('err' in failure) throw failure.err;
   return size;

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { open, unlink, type FileHandle } from 'node:fs/promises';
 import zlib from 'node:zlib';
+import { FlushBehind } from '../../storage/flush-behind.js';
 import { readTarEntries } from './tar-writer.js';
 
 /**
@@ -34,16 +35,23 @@ function dosDateTime(d: Date): { time: number; date: number } {
   return { time: (d.getHours() << 11) | (d.getMinutes() << 5) | Math.floor(d.getSeconds() / 2), date: ((year - 1980) << 9) | ((d.getMonth() + 1) << 5) | d.getDate() };
 }
 
-/** Sequential writes at known positions, gathered into ~1 MiB writes, hashed as they go. */
+/** Sequential writes at known positions, gathered into ~1 MiB writes, hashed as they go, flushed behind. */
 class Out {
   position = 0;
   private readonly hash = createHash('sha256');
   private gathered = Buffer.allocUnsafe(CHUNK);
   private length = 0;
+  private readonly flushing: FlushBehind;
+  private flushFailure: { err?: unknown } = {};
 
-  constructor(private readonly fh: FileHandle) {}
+  constructor(private readonly fh: FileHandle) {
+    this.flushing = new FlushBehind(fh, (err) => {
+      if (!('err' in this.flushFailure)) this.flushFailure.err = err;
+    });
+  }
 
   async write(data: Buffer): Promise<void> {
+    if ('err' in this.flushFailure) throw this.flushFailure.err;
     this.hash.update(data);
     if (this.length + data.length > CHUNK) await this.flush();
     if (data.length >= CHUNK) {
@@ -63,12 +71,20 @@ class Out {
 
   async finish(): Promise<ArchiveOutput> {
     await this.flush();
+    await this.settled();
+    if ('err' in this.flushFailure) throw this.flushFailure.err;
     await this.fh.sync();
     return { size: this.position, sha256: this.hash.digest('hex') };
   }
 
+  /** Waits for a background flush (before the file is closed). */
+  settled(): Promise<void> {
+    return this.flushing.settled();
+  }
+
   private async writeAt(data: Buffer, at: number): Promise<void> {
     for (let done = 0; done < data.length; ) done += (await this.fh.write(data, done, data.length - done, at + done)).bytesWritten;
+    this.flushing.after(at + data.length, []);
   }
 }
 
@@ -79,9 +95,9 @@ export async function zipFromTar(tarPath: string, zipPath: string, opts: { date:
   const cdPath = `${zipPath}.cd`;
   const cd = await open(cdPath, 'w+', 0o600);
   const buf = Buffer.allocUnsafeSlow(CHUNK);
+  const out = new Out(zipFile);
+  const central = new Out(cd);
   try {
-    const out = new Out(zipFile);
-    const central = new Out(cd);
     let entries = 0;
     let needs64 = opts.zip64;
     for await (const e of readTarEntries(tarPath)) {
@@ -189,6 +205,7 @@ export async function zipFromTar(tarPath: string, zipPath: string, opts: { date:
     await out.write(end);
     return await out.finish();
   } finally {
+    await Promise.all([out.settled(), central.settled()]);
     await tar.close();
     await zipFile.close();
     await cd.close();

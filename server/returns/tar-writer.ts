@@ -1,13 +1,14 @@
 import { createHash } from 'node:crypto';
 import { open, type FileHandle } from 'node:fs/promises';
+import { FlushBehind } from '../../storage/flush-behind.js';
 import type { HashWorker } from './hash-worker.js';
 
 /**
  * The bag's tar serialization (POSIX pax, readable by GNU tar, bsdtar, Python's tarfile and any BagIt
  * tool), written by hand rather than through archiver: the format is 512-byte headers, the bytes,
  * zero padding, so the writer can write what it is given as it is given — no re-chunking, no copies —
- * with positional writes of up to 1 MiB kept in flight while the next chunk is read and hashed, and
- * one fsync at the end. It also knows where each entry's bytes lie, which `readTarEntries` uses to
+ * with positional writes of up to 1 MiB kept in flight while the next chunk is read and hashed,
+ * flush-behind (an `fdatasync` in the background every 64 MiB) and the fsync at the end. It also knows where each entry's bytes lie, which `readTarEntries` uses to
  * make the zip from the finished tar.
  *
  * Everything written is hashed as it goes (SHA-256 of the whole package: its checksum exists when the
@@ -76,6 +77,8 @@ export class TarWriter {
   private readonly hash = createHash('sha256');
   /** Read buffers of `addFile`: one more than the writes that may be in flight, and one being hashed. */
   private readonly pool = Array.from({ length: IN_FLIGHT + 2 }, () => Buffer.allocUnsafeSlow(1 << 20));
+  private readonly flush: FlushBehind;
+  private flushFailure: { err?: unknown } = {};
 
   private constructor(
     readonly path: string,
@@ -84,6 +87,9 @@ export class TarWriter {
     private readonly hasher: HashWorker | null,
   ) {
     this.mtime = Math.floor(date.getTime() / 1000);
+    this.flush = new FlushBehind(fh, (err) => {
+      if (!('err' in this.flushFailure)) this.flushFailure.err = err;
+    });
     hasher?.begin(['sha256']);
   }
 
@@ -166,7 +172,8 @@ export class TarWriter {
   async finish(): Promise<{ size: number; sha256: string }> {
     await this.write(Buffer.alloc(2 * BLOCK));
     this.flushGathered();
-    await Promise.all(this.inFlight);
+    await Promise.all([...this.inFlight, this.flush.settled()]);
+    if ('err' in this.flushFailure) throw this.flushFailure.err;
     await this.fh.sync();
     this.closed = true;
     await this.fh.close();
@@ -177,12 +184,13 @@ export class TarWriter {
   async abort(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await Promise.allSettled(this.inFlight);
+    await Promise.allSettled([...this.inFlight, this.flush.settled()]);
     await this.fh.close().catch(() => undefined);
   }
 
   private async write(data: Buffer): Promise<void> {
     if (data.length === 0) return;
+    if ('err' in this.flushFailure) throw this.flushFailure.err;
     if (this.hasher) await this.hasher.update(data);
     else this.hash.update(data);
     if (data.length < GATHER / 4) {
@@ -214,6 +222,7 @@ export class TarWriter {
     })();
     written.catch(() => undefined);
     this.inFlight.push(written);
+    this.flush.after(this.position, this.inFlight);
   }
 }
 
