@@ -129,6 +129,7 @@ async function removeLeftovers(dataDir: string, pkg: q.PackageRow, systemReturne
   await rm(workDir(dataDir, pkg.system_id, pkg.id), { recursive: true, force: true }).catch(() => undefined);
   for (const format of ['zip', 'tar'] as const) {
     await unlink(join(dir, `.${pkg.bag_name}.${pkg.id}.${format}.part`)).catch(() => undefined);
+    if (format === 'zip') await unlink(join(dir, `.${pkg.bag_name}.${pkg.id}.zip.part.cd`)).catch(() => undefined); // zipFromTar's central directory
     if (!systemReturned) await unlink(packageFile(dataDir, pkg.system_id, pkg.bag_name, format)).catch(() => undefined);
   }
 }

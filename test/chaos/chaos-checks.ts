@@ -107,7 +107,8 @@ export async function checkRepository(db: Db, dataDir: string, system: { id: num
 /**
  * Return packages: none left `generating`; a failed one leaves no file; a ready one has the archives
  * it records (the tar at once; the zip is made from the tar after the return — a zip not yet recorded,
- * or its `.part`, is that step cut by the kill: the next download of the zip makes it again).
+ * or its `.part` and the `.part.cd` of its central directory, is that step cut by the kill: the zip is made
+ * again at start and by the next download, which replace both).
  */
 export async function checkPackages(db: Db, dataDir: string, system: { id: number; code: string }): Promise<string[]> {
   const problems: string[] = [];
@@ -121,7 +122,7 @@ export async function checkPackages(db: Db, dataDir: string, system: { id: numbe
     if (r.tar_sha256) expected.add(`${r.bag_name}.tar`);
     else problems.push(`${system.code}: package ${r.id} is ready without a tar`);
     if (r.zip_sha256) expected.add(`${r.bag_name}.zip`);
-    else for (const f of [`${r.bag_name}.zip`, `.${r.bag_name}.${r.id}.zip.part`]) zipInMaking.add(f);
+    else for (const f of [`${r.bag_name}.zip`, `.${r.bag_name}.${r.id}.zip.part`, `.${r.bag_name}.${r.id}.zip.part.cd`]) zipInMaking.add(f);
   }
   for (const f of files) if (!expected.has(f) && !zipInMaking.has(f)) problems.push(`${system.code}: ${f} left in the packages folder`);
   for (const f of expected) if (!files.includes(f)) problems.push(`${system.code}: ready package file ${f} is missing`);
