@@ -168,9 +168,7 @@ async function streamInto(body: Readable, file: FileHandle, hash: Hash, opts: Wr
   const inFlight = new Set<Promise<void>>();
   const failure: { err?: unknown } = {};
   // Flush-behind (see FlushBehind): the disk works while the body keeps arriving.
-  const flush = new FlushBehind(file, (err) => {
-    if (!('err' in failure)) failure.err = err;
-  });
+  const flush = new FlushBehind(file);
   const submit = () => {
     const write = writevFully(file, batch, batchBytes, position).catch((err: unknown) => {
       if (!('err' in failure)) failure.err = err;
@@ -193,6 +191,7 @@ async function streamInto(body: Readable, file: FileHandle, hash: Hash, opts: Wr
       if (batchBytes < BATCH_BYTES && batch.length < 1024) continue; // many tiny chunks: one writev takes at most IOV_MAX
       while (inFlight.size >= WRITES_IN_FLIGHT) await Promise.race(inFlight);
       if ('err' in failure) throw failure.err;
+      flush.throwIfFailed();
       submit();
       flush.after(position, inFlight);
     }
@@ -201,6 +200,7 @@ async function streamInto(body: Readable, file: FileHandle, hash: Hash, opts: Wr
     await Promise.all([...inFlight, flush.settled()]);
   }
   if ('err' in failure) throw failure.err;
+  flush.throwIfFailed();
   return size;
 }
 

@@ -11,16 +11,17 @@ export const FLUSH_BEHIND_BYTES = 64 << 20;
  * stays in dirty pages (the kernel starts writeback at 10 % of memory) and waits for all of them at
  * the end, as `cp` + `sync` or `tar cf` + `sync` do.
  *
- * Used by the blob store's writes and the return package's archive writers. A failed flush is given
- * to `onError` (the writer fails with it); `settled()` waits for the flush in flight.
+ * Used by the blob store's writes and the return package's archive writers. The first failed flush
+ * is kept: `throwIfFailed()` throws it (the writer calls it as it goes and before its final fsync);
+ * `settled()` waits for the flush in flight.
  */
 export class FlushBehind {
   private flushing: Promise<void> | null = null;
   private flushedUpTo = 0;
+  private failure: { err?: unknown } = {};
 
   constructor(
     private readonly file: FileHandle,
-    private readonly onError: (err: unknown) => void,
     private readonly every = FLUSH_BEHIND_BYTES,
   ) {}
 
@@ -30,11 +31,18 @@ export class FlushBehind {
     this.flushedUpTo = position;
     this.flushing = Promise.all(pending)
       .then(() => this.file.datasync())
-      .catch(this.onError)
+      .catch((err: unknown) => {
+        if (!('err' in this.failure)) this.failure.err = err;
+      })
       .finally(() => (this.flushing = null));
   }
 
-  /** Resolves when no flush is running (never rejects: a failure went to `onError`). */
+  /** Throws the first flush that failed, if one did. */
+  throwIfFailed(): void {
+    if ('err' in this.failure) throw this.failure.err;
+  }
+
+  /** Resolves when no flush is running (never rejects: a failure is kept for `throwIfFailed`). */
   settled(): Promise<void> {
     return this.flushing ?? Promise.resolve();
   }

@@ -42,16 +42,13 @@ class Out {
   private gathered = Buffer.allocUnsafe(CHUNK);
   private length = 0;
   private readonly flushing: FlushBehind;
-  private flushFailure: { err?: unknown } = {};
 
   constructor(private readonly fh: FileHandle) {
-    this.flushing = new FlushBehind(fh, (err) => {
-      if (!('err' in this.flushFailure)) this.flushFailure.err = err;
-    });
+    this.flushing = new FlushBehind(fh);
   }
 
   async write(data: Buffer): Promise<void> {
-    if ('err' in this.flushFailure) throw this.flushFailure.err;
+    this.flushing.throwIfFailed();
     this.hash.update(data);
     if (this.length + data.length > CHUNK) await this.flush();
     if (data.length >= CHUNK) {
@@ -72,7 +69,7 @@ class Out {
   async finish(): Promise<ArchiveOutput> {
     await this.flush();
     await this.settled();
-    if ('err' in this.flushFailure) throw this.flushFailure.err;
+    this.flushing.throwIfFailed();
     await this.fh.sync();
     return { size: this.position, sha256: this.hash.digest('hex') };
   }
@@ -88,11 +85,14 @@ class Out {
   }
 }
 
+/** The scratch file `zipFromTar` spools the central directory to, beside the zip it makes (removed when done; a kill can leave it). */
+export const centralDirectoryScratch = (zipPath: string) => `${zipPath}.cd`;
+
 export async function zipFromTar(tarPath: string, zipPath: string, opts: { date: Date; zip64: boolean }): Promise<ArchiveOutput> {
   const { time, date } = dosDateTime(opts.date);
   const tar = await open(tarPath, 'r');
   const zipFile = await open(zipPath, 'w', 0o640);
-  const cdPath = `${zipPath}.cd`;
+  const cdPath = centralDirectoryScratch(zipPath);
   const cd = await open(cdPath, 'w+', 0o600);
   const buf = Buffer.allocUnsafeSlow(CHUNK);
   const out = new Out(zipFile);

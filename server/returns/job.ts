@@ -19,7 +19,7 @@ import { addDepositTree, type DepositNote } from './deposit-tree.js';
 import * as q from './queries.js';
 import { packageDir, packageFile, workDir } from './read.js';
 import { writeRecords } from './records.js';
-import { zipFromTar } from './archives.js';
+import { centralDirectoryScratch, zipFromTar } from './archives.js';
 import { completeReturn, failReturn, recordZip } from './service.js';
 
 /**
@@ -128,8 +128,9 @@ async function removeLeftovers(dataDir: string, pkg: q.PackageRow, systemReturne
   const dir = packageDir(dataDir, pkg.system_id);
   await rm(workDir(dataDir, pkg.system_id, pkg.id), { recursive: true, force: true }).catch(() => undefined);
   for (const format of ['zip', 'tar'] as const) {
-    await unlink(join(dir, `.${pkg.bag_name}.${pkg.id}.${format}.part`)).catch(() => undefined);
-    if (format === 'zip') await unlink(join(dir, `.${pkg.bag_name}.${pkg.id}.zip.part.cd`)).catch(() => undefined); // zipFromTar's central directory
+    const part = join(dir, `.${pkg.bag_name}.${pkg.id}.${format}.part`);
+    await unlink(part).catch(() => undefined);
+    if (format === 'zip') await unlink(centralDirectoryScratch(part)).catch(() => undefined);
     if (!systemReturned) await unlink(packageFile(dataDir, pkg.system_id, pkg.bag_name, format)).catch(() => undefined);
   }
 }

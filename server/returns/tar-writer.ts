@@ -78,7 +78,6 @@ export class TarWriter {
   /** Read buffers of `addFile`: one more than the writes that may be in flight, and one being hashed. */
   private readonly pool = Array.from({ length: IN_FLIGHT + 2 }, () => Buffer.allocUnsafeSlow(1 << 20));
   private readonly flush: FlushBehind;
-  private flushFailure: { err?: unknown } = {};
 
   private constructor(
     readonly path: string,
@@ -87,9 +86,7 @@ export class TarWriter {
     private readonly hasher: HashWorker | null,
   ) {
     this.mtime = Math.floor(date.getTime() / 1000);
-    this.flush = new FlushBehind(fh, (err) => {
-      if (!('err' in this.flushFailure)) this.flushFailure.err = err;
-    });
+    this.flush = new FlushBehind(fh);
     hasher?.begin(['sha256']);
   }
 
@@ -173,7 +170,7 @@ export class TarWriter {
     await this.write(Buffer.alloc(2 * BLOCK));
     this.flushGathered();
     await Promise.all([...this.inFlight, this.flush.settled()]);
-    if ('err' in this.flushFailure) throw this.flushFailure.err;
+    this.flush.throwIfFailed();
     await this.fh.sync();
     this.closed = true;
     await this.fh.close();
@@ -190,7 +187,7 @@ export class TarWriter {
 
   private async write(data: Buffer): Promise<void> {
     if (data.length === 0) return;
-    if ('err' in this.flushFailure) throw this.flushFailure.err;
+    this.flush.throwIfFailed();
     if (this.hasher) await this.hasher.update(data);
     else this.hash.update(data);
     if (data.length < GATHER / 4) {

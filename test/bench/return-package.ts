@@ -107,7 +107,7 @@ function strategies(files: string[], dir: string): [string, number][] {
   const [tar, zip] = JSON.parse(r.stdout.trim()) as number[];
   return [
     ['the tar in one pass (BagWriter: SHA-256 here, SHA-512 and the tar SHA-256 on workers)', tar],
-    ['the zip from that tar (zipFromTar: CRC-32 native, SHA-256 on a worker)', zip],
+    ['the zip from that tar (zipFromTar: CRC-32 native, SHA-256 on the same thread)', zip],
   ];
 }
 

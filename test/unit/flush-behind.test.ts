@@ -34,8 +34,7 @@ async function countedFile(fail?: Error) {
 describe('flush-behind', () => {
   it('flushes every N bytes in the background, one flush at a time, and the file is whole', async () => {
     const { fh, seen } = await countedFile();
-    const errors: unknown[] = [];
-    const flush = new FlushBehind(fh, (err) => errors.push(err), 1 << 20);
+    const flush = new FlushBehind(fh, 1 << 20);
     const data = randomBytes(16 << 20);
     const chunk = 256 << 10;
     const pending: Promise<unknown>[] = [];
@@ -47,7 +46,7 @@ describe('flush-behind', () => {
     await Promise.all([...pending, flush.settled()]);
     await fh.sync();
     await fh.close();
-    expect(errors).toEqual([]);
+    expect(() => flush.throwIfFailed()).not.toThrow();
     // 16 MiB with a flush due every 1 MiB, but never two at once: at least one, at most sixteen.
     expect(seen.calls).toBeGreaterThanOrEqual(1);
     expect(seen.calls).toBeLessThanOrEqual(16);
@@ -57,7 +56,7 @@ describe('flush-behind', () => {
 
   it('does not flush before N bytes are written', async () => {
     const { fh, seen } = await countedFile();
-    const flush = new FlushBehind(fh, () => undefined, 1 << 20);
+    const flush = new FlushBehind(fh, 1 << 20);
     await fh.write(Buffer.alloc(1000), 0, 1000, 0);
     flush.after(1000, []);
     await flush.settled();
@@ -68,13 +67,13 @@ describe('flush-behind', () => {
   it('hands a failed flush to the writer (as a full disk would fail it), and settles', async () => {
     const enospc = Object.assign(new Error('no space left on device'), { code: 'ENOSPC' });
     const { fh, seen } = await countedFile(enospc);
-    const errors: unknown[] = [];
-    const flush = new FlushBehind(fh, (err) => errors.push(err), 1 << 20);
+    const flush = new FlushBehind(fh, 1 << 20);
+    expect(() => flush.throwIfFailed()).not.toThrow();
     await fh.write(Buffer.alloc(2 << 20), 0, 2 << 20, 0);
     flush.after(2 << 20, []);
     await flush.settled();
     await fh.close();
     expect(seen.calls).toBe(1);
-    expect(errors).toEqual([enospc]);
+    expect(() => flush.throwIfFailed()).toThrow(enospc);
   });
 });
