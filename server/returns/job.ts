@@ -82,6 +82,8 @@ async function writeZip(deps: AppDeps, actor: Actor, packageId: number): Promise
   const dir = packageDir(dataDir, pkg.system_id);
   const part = join(dir, `.${pkg.bag_name}.${packageId}.zip.part`);
   const final = packageFile(dataDir, pkg.system_id, pkg.bag_name, 'zip');
+  // The build is over once the package is ready; a kill right after `completeReturn` left its scratch folder.
+  await rm(workDir(dataDir, pkg.system_id, packageId), { recursive: true, force: true });
   try {
     const zip = await zipFromTar(packageFile(dataDir, pkg.system_id, pkg.bag_name, 'tar'), part, { date: new Date(pkg.started_at), zip64: pkg.tar_size >= ZIP64_FROM });
     await rename(part, final);

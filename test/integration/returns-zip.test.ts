@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { TestApp } from '../helpers/app.js';
-import { packageFile } from '../../server/returns/read.js';
+import { packageFile, workDir } from '../../server/returns/read.js';
 import { acceptedSystem, returnsApp, api, binary, waitForPackage, type People } from './returns-fixtures.js';
 
 /**
@@ -25,9 +26,13 @@ describe('the zip made from the tar (issue 8)', () => {
     const events = async () => (await t.deps.db('audit_events').where({ subject_id: String(s.id), action: 'return.zip_written' })).length;
     expect(await events()).toBe(1);
 
-    // As a restart between the tar and the zip leaves it: the package ready, no zip.
+    // As a restart between the tar and the zip leaves it: the package ready, no zip — and, when the
+    // kill came between `completeReturn` and the job's cleanup, the build's scratch folder.
     const zipPath = packageFile(t.dataDir, s.id, ret.package.bagName, 'zip');
     rmSync(zipPath);
+    const work = workDir(t.dataDir, s.id, ret.package.id);
+    mkdirSync(work);
+    writeFileSync(join(work, 'repository.bundle'), 'left by a kill');
     await t.deps.db('return_packages').where({ id: ret.package.id }).update({ zip_size: null, zip_sha256: null });
     expect((await api(t, 'get', `/systems/${s.code}/return`, p.body.token)).body.package).toMatchObject({ status: 'ready', zip: null, tar: ret.package.tar });
     const pending = await api(t, 'get', `/systems/${s.code}/return/package.zip`, p.body.token).set('Accept-Language', 'en');
@@ -42,6 +47,7 @@ describe('the zip made from the tar (issue 8)', () => {
 
     const again = await waitForPackage(t, s.code, p.body.token);
     expect(existsSync(zipPath)).toBe(true);
+    expect(existsSync(work)).toBe(false);
     // The same bag, the same date: the zip made again is byte for byte the first one.
     expect(again.package.zip).toEqual(first);
     const zip = await binary(api(t, 'get', `/systems/${s.code}/return/package.zip`, p.body.token));
