@@ -3,6 +3,7 @@ import type { Config } from './config.js';
 import { createApp, type App } from './app.js';
 import { recoverInterruptedAcceptances } from './deposits/recovery.js';
 import { recoverInterruptedRefMoves } from './repositories/recovery.js';
+import { removeFinishedScratch } from './returns/job.js';
 import * as youngGc from './util/young-gc.js';
 import { startScrubSchedule, type ScrubSchedule } from './integrity/scrub-schedule.js';
 import { startNotify } from './notify/worker.js';
@@ -25,6 +26,7 @@ export async function serve(config: Config, opts: Parameters<typeof createApp>[1
   // deposits/: acceptances a crash cut are finished or undone before the first request (issue 12).
   await recoverInterruptedAcceptances(app.deps).catch((err: unknown) => app.deps.logger.error({ err }, 'deposits: recovery of interrupted acceptances failed'));
   await recoverInterruptedRefMoves(app.deps).catch((err: unknown) => app.deps.logger.error({ err }, 'repositories: recovery of unrecorded pushes and uploads failed'));
+  await removeFinishedScratch(app.deps).catch((err: unknown) => app.deps.logger.error({ err }, 'returns: removing the scratch of finished packages failed'));
   const server = createServer(app.app);
   server.requestTimeout = config.requestTimeoutMs; // 0: no overall limit on a request
   server.headersTimeout = 60_000; // but the headers must arrive within a minute (slow-loris)

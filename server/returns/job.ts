@@ -82,8 +82,6 @@ async function writeZip(deps: AppDeps, actor: Actor, packageId: number): Promise
   const dir = packageDir(dataDir, pkg.system_id);
   const part = join(dir, `.${pkg.bag_name}.${packageId}.zip.part`);
   const final = packageFile(dataDir, pkg.system_id, pkg.bag_name, 'zip');
-  // The build is over once the package is ready; a kill right after `completeReturn` left its scratch folder.
-  await rm(workDir(dataDir, pkg.system_id, packageId), { recursive: true, force: true });
   try {
     const zip = await zipFromTar(packageFile(dataDir, pkg.system_id, pkg.bag_name, 'tar'), part, { date: new Date(pkg.started_at), zip64: pkg.tar_size >= ZIP64_FROM });
     await rename(part, final);
@@ -119,6 +117,14 @@ export async function recoverInterruptedJobs(deps: AppDeps, staleMs = 10 * 60_00
     if (await failReturn(deps, SYSTEM_ACTOR, pkg.id, 'interrupted: the process building the package stopped; start the return again')) failed++;
   }
   return failed;
+}
+
+/**
+ * At start, before the first request: a kill between `completeReturn` and the job's own cleanup leaves
+ * the scratch folder of a package that is ready (a failed one removes its folder before it says so).
+ */
+export async function removeFinishedScratch(deps: AppDeps): Promise<void> {
+  for (const pkg of await q.finishedPackages(deps.db)) await rm(workDir(deps.config.dataDir, pkg.system_id, pkg.id), { recursive: true, force: true });
 }
 
 /**

@@ -142,6 +142,10 @@ export async function generatingPackages(q: Q): Promise<PackageRow[]> {
   return (await q('return_packages').where({ status: 'generating' }).orderBy('id')).map(normPackage);
 }
 
+/** Packages whose build is over (ready or failed): only their ids and systems. */
+export const finishedPackages = (q: Q): Promise<{ id: number; system_id: number }[]> =>
+  q('return_packages').whereNot({ status: 'generating' }).select('id', 'system_id').orderBy('id');
+
 /** Progress and heartbeat of a running job: a plain update, no state change. */
 export const updateProgress = (q: Q, id: number, patch: Pick<PackageRow, 'phase' | 'bytes_done' | 'bytes_total' | 'files_done' | 'heartbeat_at'>) =>
   q('return_packages').where({ id, status: 'generating' }).update(patch);

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { TestApp } from '../helpers/app.js';
 import { packageFile, workDir } from '../../server/returns/read.js';
+import { removeFinishedScratch } from '../../server/returns/job.js';
 import { acceptedSystem, returnsApp, api, binary, waitForPackage, type People } from './returns-fixtures.js';
 
 /**
@@ -33,6 +34,9 @@ describe('the zip made from the tar (issue 8)', () => {
     const work = workDir(t.dataDir, s.id, ret.package.id);
     mkdirSync(work);
     writeFileSync(join(work, 'repository.bundle'), 'left by a kill');
+    // What the start does before the first request (server/main.ts).
+    await removeFinishedScratch(t.deps);
+    expect(existsSync(work)).toBe(false);
     await t.deps.db('return_packages').where({ id: ret.package.id }).update({ zip_size: null, zip_sha256: null });
     expect((await api(t, 'get', `/systems/${s.code}/return`, p.body.token)).body.package).toMatchObject({ status: 'ready', zip: null, tar: ret.package.tar });
     const pending = await api(t, 'get', `/systems/${s.code}/return/package.zip`, p.body.token).set('Accept-Language', 'en');
@@ -47,7 +51,6 @@ describe('the zip made from the tar (issue 8)', () => {
 
     const again = await waitForPackage(t, s.code, p.body.token);
     expect(existsSync(zipPath)).toBe(true);
-    expect(existsSync(work)).toBe(false);
     // The same bag, the same date: the zip made again is byte for byte the first one.
     expect(again.package.zip).toEqual(first);
     const zip = await binary(api(t, 'get', `/systems/${s.code}/return/package.zip`, p.body.token));
