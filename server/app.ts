@@ -44,7 +44,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const logger = opts.logger ?? pino({ level: config.logLevel });
   const db = openDb({ databaseUrl: config.databaseUrl, schema: config.dbSchema, sqliteFile: join(config.dataDir, 'qoima.sqlite') });
   await migrate(db);
-  const blobs = new LocalBlobStore(join(config.dataDir, 'blobs'), { onBodyBytes: noteBodyBytes }); // util/young-gc.ts: bounded memory under large uploads
+  const blobs = new LocalBlobStore(join(config.dataDir, 'blobs'), { onBodyBytes: noteBodyBytes, directIo: config.directIo }); // util/young-gc.ts: bounded memory under large uploads
   const deps: AppDeps = { db, clock: opts.clock ?? (() => new Date()), config, logger, blobs };
   const boot = await bootstrap(deps, config.adminPassword);
   if (boot.password) opts.onBootstrap?.(boot.password);

@@ -37,6 +37,7 @@ const EnvSchema = z.object({
   QOIMA_BODY_RATE_WINDOW_S: z.coerce.number().min(0).max(3600).default(60),
   QOIMA_FORM_ON_REGISTER: z.enum(['true', 'false']).default('true'),
   QOIMA_MAX_OBJECT_MB: z.coerce.number().int().min(1).max(100_000_000).default(50 * 1024),
+  QOIMA_DIRECT_IO: z.enum(['auto', 'off']).default('auto'),
   // notify/: e-mail through SMTP when set (in-app notifications only when not)
   SMTP_URL: z.string().regex(/^smtps?:\/\/[^\s]+$/, 'must be an smtp:// or smtps:// URL').optional(),
   QOIMA_MAIL_FROM: z.string().min(3).max(320).default('Qoima <qoima@localhost>'),
@@ -73,6 +74,8 @@ export interface Config {
   readonly bodyRate: { readonly minBytes: number; readonly windowMs: number };
   /** Largest single Git LFS object or uploaded file (bytes; QOIMA_MAX_OBJECT_MB, default 50 GiB). */
   readonly maxObjectBytes: number;
+  /** Blob writes past the page cache (`O_DIRECT`) where the filesystem takes them (QOIMA_DIRECT_IO: auto | off). */
+  readonly directIo: boolean;
   /** SMTP server for e-mail notifications (`smtp://user:pass@host:port`); none: in-app only. */
   readonly smtpUrl: string | undefined;
   /** The From of notification e-mails. */
@@ -116,6 +119,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     gitGzipMaxBytes: e.QOIMA_GIT_GZIP_MAX_MB * 1024 * 1024,
     bodyRate: Object.freeze({ minBytes: e.QOIMA_BODY_MIN_BYTES, windowMs: Math.round(e.QOIMA_BODY_RATE_WINDOW_S * 1000) }),
     maxObjectBytes: e.QOIMA_MAX_OBJECT_MB * 1024 * 1024,
+    directIo: e.QOIMA_DIRECT_IO === 'auto',
     smtpUrl: e.SMTP_URL,
     mailFrom: e.QOIMA_MAIL_FROM,
     formOnRegister: e.QOIMA_FORM_ON_REGISTER === 'true',

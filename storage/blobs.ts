@@ -1,9 +1,10 @@
 import { createHash, randomBytes, type Hash } from 'node:crypto';
-import { createReadStream, type ReadStream } from 'node:fs';
+import { constants as fsConstants, createReadStream, type ReadStream } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { FlushBehind } from './flush-behind.js';
+import { CREATE_NEW, probeDirectIo, releaseDirectBuffers, streamDirect, takeDirectBuffers } from './direct-io.js';
 
 /** A SHA-256 object id: 64 lower-case hex digits. */
 export const OID = /^[0-9a-f]{64}$/;
@@ -58,12 +59,28 @@ export interface BlobStore {
 export class LocalBlobStore implements BlobStore {
   private readonly tmp: string;
 
-  /** `onBodyBytes` sees every chunk's length as a write receives it (the server bounds its memory with it). */
+  private directIo: Promise<boolean> | undefined;
+
+  /**
+   * `onBodyBytes` sees every chunk's length as a write receives it (the server bounds its memory with
+   * it); `directIo: false` keeps writes in the page cache (QOIMA_DIRECT_IO=off), else they go direct
+   * where the filesystem takes it.
+   */
   constructor(
     readonly root: string,
-    private readonly hooks: { onBodyBytes?: (bytes: number) => void } = {},
+    private readonly hooks: { onBodyBytes?: (bytes: number) => void; directIo?: boolean } = {},
   ) {
     this.tmp = join(root, 'tmp');
+    if (hooks.directIo === false) this.directIo = Promise.resolve(false);
+  }
+
+  /** Whether writes go past the page cache (direct-io.ts): unless turned off, probed once per store. */
+  writesDirect(): Promise<boolean> {
+    return (this.directIo ??= probeDirectIo(this.tmp));
+  }
+
+  private async spoolOptions(opts: WriteOptions): Promise<SpoolOptions> {
+    return { ...opts, onBodyBytes: this.hooks.onBodyBytes, directIo: await this.writesDirect() };
   }
 
   pathOf(oid: string): string {
@@ -72,7 +89,7 @@ export class LocalBlobStore implements BlobStore {
   }
 
   async write(body: Readable, opts: WriteOptions = {}): Promise<StoredBlob> {
-    const { path: tmpPath, oid, size } = await spool(body, this.tmp, { ...opts, onBodyBytes: this.hooks.onBodyBytes });
+    const { path: tmpPath, oid, size } = await spool(body, this.tmp, await this.spoolOptions(opts));
     const target = this.pathOf(oid);
     if ((await this.size(oid)) === size) {
       await unlink(tmpPath);
@@ -90,7 +107,7 @@ export class LocalBlobStore implements BlobStore {
   }
 
   async stage(body: Readable, opts: WriteOptions = {}): Promise<Spooled & { discard(): Promise<void> }> {
-    const spooled = await spool(body, this.tmp, { ...opts, onBodyBytes: this.hooks.onBodyBytes });
+    const spooled = await spool(body, this.tmp, await this.spoolOptions(opts));
     return { ...spooled, discard: () => unlink(spooled.path).catch(() => undefined) };
   }
 
@@ -167,6 +184,7 @@ async function streamInto(body: Readable, file: FileHandle, hash: Hash, opts: Wr
   let batchBytes = 0;
   const inFlight = new Set<Promise<void>>();
   const failure: { err?: unknown } = {};
+  const check = checkChunk(opts);
   // Flush-behind (see FlushBehind): the disk works while the body keeps arriving.
   const flush = new FlushBehind(file);
   const submit = () => {
@@ -182,10 +200,8 @@ async function streamInto(body: Readable, file: FileHandle, hash: Hash, opts: Wr
   try {
     for await (const chunk of body as AsyncIterable<Buffer>) {
       size += chunk.length;
-      if (opts.maxSize !== undefined && size > opts.maxSize) throw new BlobWriteError('too_large');
-      if (opts.expectedSize !== undefined && size > opts.expectedSize) throw new BlobWriteError('size_mismatch');
+      check(chunk, size);
       hash.update(chunk);
-      opts.onBodyBytes?.(chunk.length);
       batch.push(chunk);
       batchBytes += chunk.length;
       if (batchBytes < BATCH_BYTES && batch.length < 1024) continue; // many tiny chunks: one writev takes at most IOV_MAX
@@ -204,6 +220,13 @@ async function streamInto(body: Readable, file: FileHandle, hash: Hash, opts: Wr
   return size;
 }
 
+/** What each chunk of a body is checked against as it arrives (the size so far is `size`); a failure stops the write. */
+const checkChunk = (opts: WriteOptions) => (chunk: Buffer, size: number) => {
+  if (opts.maxSize !== undefined && size > opts.maxSize) throw new BlobWriteError('too_large');
+  if (opts.expectedSize !== undefined && size > opts.expectedSize) throw new BlobWriteError('size_mismatch');
+  opts.onBodyBytes?.(chunk.length);
+};
+
 /** One positioned writev of `buffers` (`bytes` in all), continued after a short write. */
 async function writevFully(file: FileHandle, buffers: Buffer[], bytes: number, position: number): Promise<void> {
   let done = 0;
@@ -219,6 +242,11 @@ async function writevFully(file: FileHandle, buffers: Buffer[], bytes: number, p
   }
 }
 
+export interface SpoolOptions extends WriteOptions {
+  /** Write with `O_DIRECT` (direct-io.ts); the filesystem must take it (`probeDirectIo`). */
+  directIo?: boolean;
+}
+
 export interface Spooled {
   path: string;
   oid: string;
@@ -230,23 +258,37 @@ export interface Spooled {
  * hash and size: the file is the caller's to rename or remove. On any failure nothing is left (and
  * the body is destroyed, as `pipeline` would).
  */
-export async function spool(body: Readable, dir: string, opts: WriteOptions = {}): Promise<Spooled> {
+export async function spool(body: Readable, dir: string, opts: SpoolOptions = {}): Promise<Spooled> {
   await mkdir(dir, { recursive: true });
   const tmpPath = join(dir, `${Date.now()}-${randomBytes(8).toString('hex')}.part`);
-  const hash = createHash('sha256');
-  const file = await open(tmpPath, 'wx', 0o640);
-  let size: number;
+  // Direct writes need one of a bounded number of aligned buffer sets; without one, the page cache.
+  const buffers = opts.directIo ? takeDirectBuffers() : null;
+  let file: FileHandle;
   try {
-    size = await streamInto(body, file, hash, opts);
+    file = await open(tmpPath, CREATE_NEW | (buffers ? fsConstants.O_DIRECT : 0), 0o640);
+  } catch (err) {
+    if (buffers) releaseDirectBuffers(buffers);
+    throw err;
+  }
+  let size: number;
+  let oid: string;
+  try {
+    if (buffers) ({ size, oid } = await streamDirect(body, file, buffers, checkChunk(opts)));
+    else {
+      const hash = createHash('sha256');
+      size = await streamInto(body, file, hash, opts);
+      oid = hash.digest('hex');
+    }
     await file.sync();
   } catch (err) {
     if (!body.destroyed) body.destroy();
     await file.close().catch(() => undefined);
     await unlink(tmpPath).catch(() => undefined);
     throw mapWriteError(err);
+  } finally {
+    if (buffers) releaseDirectBuffers(buffers);
   }
   await file.close();
-  const oid = hash.digest('hex');
   if ((opts.expectedSize !== undefined && size !== opts.expectedSize) || (opts.expectedOid !== undefined && oid !== opts.expectedOid)) {
     await unlink(tmpPath).catch(() => undefined);
     throw new BlobWriteError(opts.expectedSize !== undefined && size !== opts.expectedSize ? 'size_mismatch' : 'hash_mismatch');

@@ -15,13 +15,13 @@ import { join } from 'node:path';
 import { projectRoot } from '../../server/paths.js';
 import { validForm } from '../integration/intake-fixtures.js';
 import { makeBin } from '../helpers/app.js';
-import { buildServer, fmt, mbps, rssSampler, startServerProcess } from './lib-server.js';
+import { buildServer, fmt, mbps, productionNodeFlags, rssSampler, startServerProcess } from './lib-server.js';
 
 const argMb = process.argv.indexOf('--mb');
 const SIZE_MB = argMb > 0 ? Number(process.argv[argMb + 1]) : 2048;
 // --cpu-prof <dir>: the server process writes a V8 CPU profile there when it stops.
 const argProf = process.argv.indexOf('--cpu-prof');
-const serverArgs = argProf > 0 ? ['--cpu-prof', `--cpu-prof-dir=${process.argv[argProf + 1]}`] : [];
+const serverArgs = [...productionNodeFlags(), ...(argProf > 0 ? ['--cpu-prof', `--cpu-prof-dir=${process.argv[argProf + 1]}`] : [])];
 const work = mkdtempSync(join(projectRoot, '.bench-uploads-')); // the project's disk, as the data folder
 const dataDir = join(work, 'data');
 const home = join(work, 'home');

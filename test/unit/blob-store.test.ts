@@ -7,13 +7,10 @@ import { Readable } from 'node:stream';
 import { text } from 'node:stream/consumers';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BlobWriteError, LocalBlobStore } from '../../storage/blobs.js';
+import { probeDirectIo } from '../../storage/direct-io.js';
 
 let dir: string;
 let store: LocalBlobStore;
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'qoima-blobs-'));
-  store = new LocalBlobStore(dir);
-});
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
@@ -24,7 +21,47 @@ async function objects() {
   return all;
 }
 
-describe('local blob store', () => {
+// Both ways a write goes down: past the page cache (O_DIRECT, where the filesystem takes it — the
+// test's disk does) and through it (QOIMA_DIRECT_IO=off, or a filesystem that refuses O_DIRECT).
+describe.each([
+  { mode: 'direct I/O', directIo: undefined },
+  { mode: 'page cache', directIo: false },
+])('local blob store ($mode)', ({ mode, directIo }) => {
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'qoima-blobs-'));
+    store = new LocalBlobStore(dir, { directIo });
+  });
+
+  it('writes the way it says: direct on this disk unless turned off', async () => {
+    expect(await store.writesDirect()).toBe(mode === 'direct I/O');
+    expect(await probeDirectIo(dir)).toBe(true); // the suite's disk takes O_DIRECT, so the direct runs are real
+  });
+
+  it('keeps the exact size and bytes at block and buffer edges (the last direct block is padded, then cut)', async () => {
+    for (const size of [1, 4095, 4096, 4097, 1 << 20, (1 << 20) + 1, 3 * (1 << 20) - 1, 5 * (1 << 20)]) {
+      const data = randomBytes(size);
+      const stored = await store.write(Readable.from([data.subarray(0, size >> 1), data.subarray(size >> 1)]), { expectedSize: size });
+      expect(stored).toEqual({ oid: sha(data), size, created: true });
+      expect(sha(readFileSync(store.pathOf(stored.oid)))).toBe(sha(data));
+    }
+    expect(leftovers()).toEqual([]);
+  });
+
+  it('takes more writes at once than it keeps aligned buffers for (the rest go through the page cache)', async () => {
+    const bodies = Array.from({ length: 24 }, (_, i) => randomBytes((1 << 20) + i * 4099));
+    // Each body arrives slowly enough that all 24 writes are open together.
+    const slow = async function* (data: Buffer) {
+      for (let at = 0; at < data.length; at += 256 * 1024) {
+        await new Promise((r) => setTimeout(r, 5));
+        yield data.subarray(at, at + 256 * 1024);
+      }
+    };
+    const stored = await Promise.all(bodies.map((b) => store.write(Readable.from(slow(b)))));
+    expect(stored.map((s) => s.oid)).toEqual(bodies.map(sha));
+    for (const b of bodies) expect(sha(readFileSync(store.pathOf(sha(b))))).toBe(sha(b));
+    expect(leftovers()).toEqual([]);
+  });
+
   it('stores content under its sha256 and reads it back, whole and by range', async () => {
     const data = Buffer.from('installer bytes \u04d9\u0493');
     const stored = await store.write(Readable.from([data]));
@@ -102,7 +139,7 @@ describe('local blob store', () => {
     // A 2 MiB tmpfs stands in for a full data volume (the suite runs as root, as CI does).
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', mnt]);
     try {
-      const small = new LocalBlobStore(mnt);
+      const small = new LocalBlobStore(mnt, { directIo });
       const err = await small.write(Readable.from([randomBytes(3 << 20)])).catch((e: unknown) => e);
       expect((err as BlobWriteError).reason).toBe('no_space');
       expect(readdirSync(join(mnt, 'tmp'))).toEqual([]);
