@@ -96,7 +96,7 @@ export class WorkerHash {
 
   private ask(message: object): Promise<string | undefined> {
     const queue = waiting.get(this.id);
-    if (!queue) return Promise.reject(new Error('the hashing worker stopped'));
+    if (!queue) return Promise.reject(new Error('this hash was dropped, or its worker stopped'));
     return new Promise((resolve, reject) => {
       queue.push({ resolve, reject });
       this.worker.postMessage(message);
