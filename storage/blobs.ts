@@ -4,6 +4,7 @@ import { mkdir, open, readdir, rename, rm, stat, unlink, type FileHandle } from 
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { FlushBehind } from './flush-behind.js';
+import { writeAt } from './write-at.js';
 import { CREATE_NEW, probeDirectIo, releaseDirectBuffers, streamDirect, takeDirectBuffers } from './direct-io.js';
 
 /** A SHA-256 object id: 64 lower-case hex digits. */
@@ -188,7 +189,7 @@ async function streamInto(body: Readable, file: FileHandle, hash: Hash, opts: Wr
   // Flush-behind (see FlushBehind): the disk works while the body keeps arriving.
   const flush = new FlushBehind(file);
   const submit = () => {
-    const write = writevFully(file, batch, batchBytes, position).catch((err: unknown) => {
+    const write = writeAt(file, batch, position).catch((err: unknown) => {
       if (!('err' in failure)) failure.err = err;
     });
     const tracked = write.finally(() => inFlight.delete(tracked));
@@ -226,21 +227,6 @@ const checkChunk = (opts: WriteOptions) => (chunk: Buffer, size: number) => {
   if (opts.expectedSize !== undefined && size > opts.expectedSize) throw new BlobWriteError('size_mismatch');
   opts.onBodyBytes?.(chunk.length);
 };
-
-/** One positioned writev of `buffers` (`bytes` in all), continued after a short write. */
-async function writevFully(file: FileHandle, buffers: Buffer[], bytes: number, position: number): Promise<void> {
-  let done = 0;
-  while (done < bytes) {
-    const { bytesWritten } = await file.writev(buffers, position + done);
-    done += bytesWritten;
-    if (done >= bytes) return;
-    if (bytesWritten === 0) throw Object.assign(new Error('write made no progress'), { code: 'EIO' });
-    // Drop what went down and go on from the first byte that did not.
-    let skip = bytesWritten;
-    while (skip >= buffers[0].length) skip -= buffers.shift()!.length;
-    if (skip > 0) buffers[0] = buffers[0].subarray(skip);
-  }
-}
 
 export interface SpoolOptions extends WriteOptions {
   /** Write with `O_DIRECT` (direct-io.ts); the filesystem must take it (`probeDirectIo`). */

@@ -3,7 +3,8 @@ import { constants as fsConstants } from 'node:fs';
 import { mkdir, open, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { WorkerHash } from './hash-worker.js';
+import { InPlaceHash } from './hash-worker.js';
+import { writeAt } from './write-at.js';
 
 /**
  * Direct I/O (`O_DIRECT`) for the blob store's writes: the body goes from a few reused, page-aligned
@@ -78,7 +79,7 @@ export function releaseDirectBuffers(set: DirectBuffers): void {
  */
 export async function streamDirect(body: Readable, file: FileHandle, set: DirectBuffers, onChunk: (chunk: Buffer, size: number) => void): Promise<{ size: number; oid: string }> {
   const free = [...set.buffers];
-  const hash = new WorkerHash(set.shared);
+  const hash = new InPlaceHash(set.shared);
   const inFlight = new Set<Promise<void>>();
   const failure: { err?: unknown } = {};
   let size = 0;
@@ -87,7 +88,7 @@ export async function streamDirect(body: Readable, file: FileHandle, set: Direct
   let fill = 0;
   /** Writes `bytes` of `buffer` (padded: `written`) and hashes `bytes` of it; the buffer is free again after both. */
   const submit = (buffer: Buffer, bytes: number, written = bytes) => {
-    const work = Promise.all([writeFully(file, buffer, written, position), hash.update(buffer.byteOffset, bytes)])
+    const work = Promise.all([writeAt(file, buffer.subarray(0, written), position), hash.update(buffer.byteOffset, bytes)])
       .then(() => undefined)
       .catch((err: unknown) => {
         if (!('err' in failure)) failure.err = err;
@@ -132,15 +133,6 @@ export async function streamDirect(body: Readable, file: FileHandle, set: Direct
   }
   if (position !== size) await file.truncate(size);
   return { size, oid: digest };
-}
-
-/** One positioned write of `bytes` of `buffer`, continued after a short write. */
-async function writeFully(file: FileHandle, buffer: Buffer, bytes: number, position: number): Promise<void> {
-  for (let done = 0; done < bytes; ) {
-    const { bytesWritten } = await file.write(buffer, done, bytes - done, position + done);
-    if (bytesWritten === 0) throw Object.assign(new Error('write made no progress'), { code: 'EIO' });
-    done += bytesWritten;
-  }
 }
 
 /**

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { open, unlink, type FileHandle } from 'node:fs/promises';
 import zlib from 'node:zlib';
 import { FlushBehind } from '../../storage/flush-behind.js';
+import { writeAt } from '../../storage/write-at.js';
 import { readTarEntries } from './tar-writer.js';
 
 /**
@@ -52,7 +53,7 @@ class Out {
     this.hash.update(data);
     if (this.length + data.length > CHUNK) await this.flush();
     if (data.length >= CHUNK) {
-      await this.writeAt(data, this.position);
+      await this.put(data, this.position);
     } else {
       data.copy(this.gathered, this.length);
       this.length += data.length;
@@ -62,7 +63,7 @@ class Out {
 
   async flush(): Promise<void> {
     if (!this.length) return;
-    await this.writeAt(this.gathered.subarray(0, this.length), this.position - this.length);
+    await this.put(this.gathered.subarray(0, this.length), this.position - this.length);
     this.length = 0;
   }
 
@@ -79,8 +80,8 @@ class Out {
     return this.flushing.settled();
   }
 
-  private async writeAt(data: Buffer, at: number): Promise<void> {
-    for (let done = 0; done < data.length; ) done += (await this.fh.write(data, done, data.length - done, at + done)).bytesWritten;
+  private async put(data: Buffer, at: number): Promise<void> {
+    await writeAt(this.fh, data, at);
     this.flushing.after(at + data.length, []);
   }
 }

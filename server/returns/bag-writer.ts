@@ -4,7 +4,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { ArchiveOutput } from './archives.js';
-import { HashWorker } from './hash-worker.js';
+import { HashWorker } from '../../storage/hash-worker.js';
 import { TarWriter } from './tar-writer.js';
 import { ALGORITHMS, BAGIT_TXT, bagInfo, bagSize, entryName, isPortablePath, manifestLine, payloadOxum, type Algorithm, type Digests } from './bagit.js';
 

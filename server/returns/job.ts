@@ -17,7 +17,7 @@ import { BagWriter } from './bag-writer.js';
 import type { Digests } from './bagit.js';
 import { addDepositTree, type DepositNote } from './deposit-tree.js';
 import * as q from './queries.js';
-import { packageDir, packageFile, workDir } from './read.js';
+import { packageDir, packageFile, partFile, workDir } from './read.js';
 import { writeRecords } from './records.js';
 import { centralDirectoryScratch, zipFromTar } from './archives.js';
 import { completeReturn, failReturn, recordZip } from './service.js';
@@ -80,7 +80,7 @@ async function writeZip(deps: AppDeps, actor: Actor, packageId: number): Promise
   if (!pkg || pkg.status !== 'ready' || pkg.zip_sha256 || pkg.tar_size === null) return;
   const { dataDir } = deps.config;
   const dir = packageDir(dataDir, pkg.system_id);
-  const part = join(dir, `.${pkg.bag_name}.${packageId}.zip.part`);
+  const part = partFile(dataDir, pkg.system_id, pkg.bag_name, packageId, 'zip');
   const final = packageFile(dataDir, pkg.system_id, pkg.bag_name, 'zip');
   try {
     const zip = await zipFromTar(packageFile(dataDir, pkg.system_id, pkg.bag_name, 'tar'), part, { date: new Date(pkg.started_at), zip64: pkg.tar_size >= ZIP64_FROM });
@@ -133,10 +133,9 @@ export async function removeFinishedScratch(deps: AppDeps): Promise<void> {
  * returned after all (by another package, whose files those names are).
  */
 async function removeLeftovers(dataDir: string, pkg: q.PackageRow, systemReturned: boolean): Promise<void> {
-  const dir = packageDir(dataDir, pkg.system_id);
   await rm(workDir(dataDir, pkg.system_id, pkg.id), { recursive: true, force: true }).catch(() => undefined);
   for (const format of ['zip', 'tar'] as const) {
-    const part = join(dir, `.${pkg.bag_name}.${pkg.id}.${format}.part`);
+    const part = partFile(dataDir, pkg.system_id, pkg.bag_name, pkg.id, format);
     await unlink(part).catch(() => undefined);
     if (format === 'zip') await unlink(centralDirectoryScratch(part)).catch(() => undefined);
     if (!systemReturned) await unlink(packageFile(dataDir, pkg.system_id, pkg.bag_name, format)).catch(() => undefined);
@@ -223,7 +222,7 @@ async function buildPackage(deps: AppDeps, actor: Actor, packageId: number): Pro
   const repo = repoPath(dataDir, system.id);
   const dir = packageDir(dataDir, system.id);
   const work = workDir(dataDir, system.id, packageId);
-  const temp = { zip: join(dir, `.${pkg.bag_name}.${packageId}.zip.part`), tar: join(dir, `.${pkg.bag_name}.${packageId}.tar.part`) };
+  const temp = { zip: partFile(dataDir, system.id, pkg.bag_name, packageId, 'zip'), tar: partFile(dataDir, system.id, pkg.bag_name, packageId, 'tar') };
   const final = { zip: packageFile(dataDir, system.id, pkg.bag_name, 'zip'), tar: packageFile(dataDir, system.id, pkg.bag_name, 'tar') };
   const progress = new Progress(deps, packageId);
   let writer: BagWriter | null = null;

@@ -26,6 +26,10 @@ export function packageDir(dataDir: string, systemId: number): string {
 
 export const packageFile = (dataDir: string, systemId: number, bag: string, format: PackageFormat) => join(packageDir(dataDir, systemId), `${bag}.${format}`);
 
+/** An archive of a package while it is written (renamed to `packageFile` when done; a kill can leave it). */
+export const partFile = (dataDir: string, systemId: number, bag: string, packageId: number, format: PackageFormat) =>
+  join(packageDir(dataDir, systemId), `.${bag}.${packageId}.${format}.part`);
+
 /** The job's scratch folder (the bundle, the audit trail and the manifests while they are written). */
 export const workDir = (dataDir: string, systemId: number, packageId: number) => join(packageDir(dataDir, systemId), `.work-${packageId}`);
 

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { open, type FileHandle } from 'node:fs/promises';
 import { FlushBehind } from '../../storage/flush-behind.js';
-import type { HashWorker } from './hash-worker.js';
+import type { HashWorker } from '../../storage/hash-worker.js';
+import { writeAt } from '../../storage/write-at.js';
 
 /**
  * The bag's tar serialization (POSIX pax, readable by GNU tar, bsdtar, Python's tarfile and any BagIt
@@ -213,10 +214,7 @@ export class TarWriter {
   private issue(data: Buffer): void {
     const at = this.position;
     this.position += data.length;
-    const written = (async () => {
-      let done = 0;
-      while (done < data.length) done += (await this.fh.write(data, done, data.length - done, at + done)).bytesWritten;
-    })();
+    const written = writeAt(this.fh, data, at);
     written.catch(() => undefined);
     this.inFlight.push(written);
     this.flush.after(this.position, this.inFlight);

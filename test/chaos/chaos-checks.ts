@@ -5,9 +5,10 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import { actPath } from '../../server/deposits/act.js';
 import { centralDirectoryScratch } from '../../server/returns/archives.js';
-import { packageDir } from '../../server/returns/read.js';
+import { packageDir, partFile } from '../../server/returns/read.js';
 import { LocalBlobStore } from '../../storage/blobs.js';
 import type { Db } from '../../storage/db.js';
 import { repoPath } from '../../storage/repos.js';
@@ -123,7 +124,10 @@ export async function checkPackages(db: Db, dataDir: string, system: { id: numbe
     if (r.tar_sha256) expected.add(`${r.bag_name}.tar`);
     else problems.push(`${system.code}: package ${r.id} is ready without a tar`);
     if (r.zip_sha256) expected.add(`${r.bag_name}.zip`);
-    else for (const f of [`${r.bag_name}.zip`, `.${r.bag_name}.${r.id}.zip.part`, centralDirectoryScratch(`.${r.bag_name}.${r.id}.zip.part`)]) zipInMaking.add(f);
+    else {
+      const part = basename(partFile(dataDir, system.id, r.bag_name, r.id, 'zip'));
+      for (const f of [`${r.bag_name}.zip`, part, centralDirectoryScratch(part)]) zipInMaking.add(f);
+    }
   }
   for (const f of files) if (!expected.has(f) && !zipInMaking.has(f)) problems.push(`${system.code}: ${f} left in the packages folder`);
   for (const f of expected) if (!files.includes(f)) problems.push(`${system.code}: ready package file ${f} is missing`);

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { WorkerHash } from '../../storage/hash-worker.js';
+import { InPlaceHash } from '../../storage/hash-worker.js';
 
 /** storage/hash-worker.ts: SHA-256 of shared memory on one worker thread, several bodies at once. */
 describe('hashing worker', () => {
@@ -8,8 +8,8 @@ describe('hashing worker', () => {
     const memory = new SharedArrayBuffer(4 << 20);
     const view = Buffer.from(memory);
     const bodies = [randomBytes(3 << 20), randomBytes((2 << 20) + 17)];
-    const hashes = bodies.map(() => new WorkerHash(memory));
-    const dropped = new WorkerHash(memory);
+    const hashes = bodies.map(() => new InPlaceHash(memory));
+    const dropped = new InPlaceHash(memory);
     // Each stream has its own 2 MiB half of the memory, filled 512 KiB at a time; updates alternate.
     const step = 512 * 1024;
     for (let at = 0; at < Math.max(...bodies.map((b) => b.length)); at += step) {

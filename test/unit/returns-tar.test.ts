@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { zipFromTar } from '../../server/returns/archives.js';
-import { HashWorker } from '../../server/returns/hash-worker.js';
+import { HashWorker } from '../../storage/hash-worker.js';
 import { readTarEntries, TarWriter } from '../../server/returns/tar-writer.js';
 
 /**
